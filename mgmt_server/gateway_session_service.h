@@ -1,0 +1,39 @@
+#ifndef RELAY_MGMT_SERVER_GATEWAY_SESSION_SERVICE_H_
+#define RELAY_MGMT_SERVER_GATEWAY_SESSION_SERVICE_H_
+
+#include "common/serial_executor.h"
+#include "mgmt_server/gateway_manager.h"
+#include "mgmt_server/session_reactor.h"
+#include "relay/v1/mgmt.grpc.pb.h"
+
+namespace relay::mgmt {
+
+// GatewaySession over gRPC (callback API). OpenSession creates a
+// SessionReactor; the unary calls hand their work to the GatewayManager, on
+// the store executor when it touches the store.
+class GatewaySessionService final : public relay::v1::GatewaySession::CallbackService {
+ public:
+  // `deps.store_executor` also runs ReportDevices.
+  explicit GatewaySessionService(const SessionDeps& deps) : deps_(deps) {}
+
+  grpc::ServerWriteReactor<relay::v1::SessionEvent>* OpenSession(
+      grpc::CallbackServerContext* context,
+      const relay::v1::OpenSessionRequest* request) override;
+  grpc::ServerUnaryReactor* ReportDevices(
+      grpc::CallbackServerContext* context,
+      const relay::v1::ReportDevicesRequest* request,
+      relay::v1::ReportDevicesResponse* response) override;
+  grpc::ServerUnaryReactor* ReportJobProgress(
+      grpc::CallbackServerContext* context, const relay::v1::JobProgress* request,
+      relay::v1::ReportJobProgressResponse* response) override;
+  grpc::ServerUnaryReactor* RequestUpload(
+      grpc::CallbackServerContext* context, const relay::v1::UploadAccessRequest* request,
+      relay::v1::UploadAccessResponse* response) override;
+
+ private:
+  const SessionDeps deps_;
+};
+
+}  // namespace relay::mgmt
+
+#endif  // RELAY_MGMT_SERVER_GATEWAY_SESSION_SERVICE_H_

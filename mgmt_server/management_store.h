@@ -1,0 +1,94 @@
+#ifndef RELAY_MGMT_SERVER_MANAGEMENT_STORE_H_
+#define RELAY_MGMT_SERVER_MANAGEMENT_STORE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "relay/v1/common.pb.h"
+
+namespace relay::mgmt {
+
+// One gateway as the management server knows it.
+struct GatewayRecord {
+  std::string gateway_id;
+  std::string lan_id;
+  std::string software_version;
+  // A session is open right now (as far as the store knows).
+  bool connected = false;
+  // Increases each time the gateway opens a session.
+  int64_t session_epoch = 0;
+  absl::Time last_seen = absl::InfinitePast();
+  absl::Time connected_since = absl::InfinitePast();
+  // Version of the last device list accepted from this gateway (0: none).
+  int64_t device_list_version = 0;
+};
+
+// Where a device sits: the gateway that manages it.
+struct DeviceLocation {
+  std::string gateway_id;
+  bool registered = false;
+  absl::Time updated_at = absl::InfinitePast();
+};
+
+// Outcome of ReplaceDevices.
+enum class DeviceListUpdate {
+  kApplied,
+  // Older than the list already stored for this session: ignored.
+  kStale,
+};
+
+// The management table: every gateway, and which devices sit behind which
+// gateway. Implementations are thread-safe; every method may block on disk,
+// so gRPC callbacks call them through a SerialExecutor, never inline.
+class ManagementStore {
+ public:
+  virtual ~ManagementStore() = default;
+
+  // Sessions do not survive a restart: marks every gateway disconnected.
+  virtual absl::Status MarkAllDisconnected() = 0;
+
+  // A gateway opened a session: creates or updates its row, increments and
+  // persists its session epoch, marks it connected. Returns the new epoch.
+  virtual absl::StatusOr<int64_t> BeginSession(absl::string_view gateway_id,
+                                               absl::string_view lan_id,
+                                               absl::string_view software_version,
+                                               absl::Time now) = 0;
+
+  // The session of `epoch` ended. Does nothing if a newer session has begun
+  // since (a replaced session ends after its successor started).
+  virtual absl::Status EndSession(absl::string_view gateway_id, int64_t epoch,
+                                  absl::Time now) = 0;
+
+  // The gateway was heard from.
+  virtual absl::Status TouchGateway(absl::string_view gateway_id, absl::Time now) = 0;
+
+  // NOT_FOUND if the gateway never opened a session.
+  virtual absl::StatusOr<GatewayRecord> GetGateway(absl::string_view gateway_id) = 0;
+
+  virtual absl::StatusOr<std::vector<GatewayRecord>> ListGateways() = 0;
+
+  // Replaces every device of list.gateway_id() with the list's devices.
+  // A list older than the stored version is ignored (kStale), unless the
+  // stored one was reported during an earlier session (a gateway whose state
+  // was wiped starts counting again). NOT_FOUND for an unknown gateway.
+  virtual absl::StatusOr<DeviceListUpdate> ReplaceDevices(
+      const relay::v1::DeviceList& list, absl::Time now) = 0;
+
+  // The devices last reported by `gateway_id`, ordered by device id.
+  virtual absl::StatusOr<std::vector<relay::v1::DeviceInfo>> ListDevices(
+      absl::string_view gateway_id) = 0;
+
+  // Which gateway manages `device_id`. A device seen by several gateways:
+  // the one where it is registered wins, then the most recent report.
+  // NOT_FOUND if no gateway reported it.
+  virtual absl::StatusOr<DeviceLocation> FindDevice(absl::string_view device_id) = 0;
+};
+
+}  // namespace relay::mgmt
+
+#endif  // RELAY_MGMT_SERVER_MANAGEMENT_STORE_H_
