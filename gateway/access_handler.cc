@@ -1,0 +1,362 @@
+#include "gateway/access_handler.h"
+
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "gateway/ids.h"
+
+namespace relay::gateway {
+
+struct AccessHandler::Access {
+  enum Kind { kPrint, kScan };
+  Kind kind = kPrint;
+  // Registration request id: the job id for a print, "scan:<id>" for a scan.
+  std::string request_id;
+  // The job id or the scan id (logs, progress).
+  std::string job_id;
+  std::string device_id;
+  std::string user_id;
+  relay::v1::TunnelRequest request;  // print
+  PendingScan scan;                  // scan
+  std::function<void(absl::Status)> done;  // scan
+  bool granted = false;
+  std::string registration_change;
+};
+
+AccessHandler::AccessHandler(Deps deps)
+    : deps_(std::move(deps)),
+      workers_(std::make_unique<WorkerPool>("tunnels", deps_.max_active_tunnels)) {}
+
+AccessHandler::~AccessHandler() { Shutdown(); }
+
+void AccessHandler::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return;
+    shutdown_ = true;
+  }
+  deps_.tunnels->CancelAll();
+}
+
+int AccessHandler::active_count() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(active_.size());
+}
+
+void AccessHandler::WaitIdle() {
+  absl::MutexLock lock(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return active_.empty(); };
+  mu_.Await(absl::Condition(&idle));
+}
+
+void AccessHandler::Report(const Access& access, relay::v1::JobState state,
+                           const std::string& reason) {
+  relay::v1::JobProgress progress;
+  progress.set_job_id(access.job_id);
+  progress.set_gateway_id(deps_.identity.gateway_id);
+  progress.set_device_id(access.device_id);
+  progress.set_state(state);
+  progress.set_reason(reason);
+  progress.set_registration_change(access.registration_change);
+  progress_.Post([this, progress = std::move(progress)] {
+    absl::Status status = deps_.mgmt->ReportJobProgress(progress);
+    if (!status.ok()) {
+      LogWarning("event=report_progress_failed job=%s gateway=%s device=%s state=%s "
+                 "error=\"%s\"",
+                 progress.job_id(), progress.gateway_id(), progress.device_id(),
+                 relay::v1::JobState_Name(progress.state()), status.ToString());
+    }
+  });
+}
+
+void AccessHandler::HandleTunnelRequest(const relay::v1::TunnelRequest& request) {
+  auto access = std::make_shared<Access>();
+  access->kind = Access::kPrint;
+  access->request = request;
+  access->job_id = request.job_id();
+  access->request_id = request.job_id();
+  access->device_id = request.device_id();
+  access->user_id = request.user_id();
+  control_.Post([this, access] { StartPrint(access); });
+}
+
+void AccessHandler::StartPrint(std::shared_ptr<Access> access) {
+  const relay::v1::TunnelRequest& req = access->request;
+  const std::string& gateway_id = deps_.identity.gateway_id;
+  // Ids from the network go into logs and SQL: only safe ones are echoed.
+  const std::string job_log = IsSafeId(req.job_id()) ? req.job_id() : "<invalid>";
+  const std::string device_log = IsSafeId(req.device_id()) ? req.device_id() : "<invalid>";
+  LogInfo("event=tunnel_request job=%s gateway=%s device=%s user=%s size=%d", job_log,
+          gateway_id, device_log, IsSafeId(req.user_id()) ? req.user_id() : "<invalid>",
+          req.document_size());
+  std::string invalid;
+  if (!IsSafeId(req.job_id())) {
+    invalid = "tunnel request with a missing or malformed job id";
+  } else if (!IsSafeId(req.device_id())) {
+    invalid = "tunnel request with a missing or malformed device id";
+  } else if (req.direction() != relay::v1::DIRECTION_PRINT) {
+    invalid = "tunnel request with an unsupported direction (only PRINT is pushed)";
+  } else if (req.tunnel_token().empty()) {
+    invalid = "tunnel request without a tunnel token";
+  }
+  if (!invalid.empty()) {
+    LogWarning("event=tunnel_request_rejected job=%s gateway=%s device=%s reason=\"%s\"",
+               job_log, gateway_id, device_log, invalid);
+    if (IsSafeId(req.job_id())) Report(*access, relay::v1::JOB_STATE_FAILED, invalid);
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return;
+    if (!active_.insert(access->request_id).second) {
+      // The cloud retried while this gateway still works on the job.
+      LogInfo("event=tunnel_request_duplicate job=%s gateway=%s device=%s",
+              access->job_id, gateway_id, access->device_id);
+      return;
+    }
+  }
+  absl::StatusOr<bool> delivered = deps_.store->IsJobDelivered(access->job_id);
+  if (!delivered.ok()) {
+    LogError("event=job_lookup_failed job=%s gateway=%s device=%s error=\"%s\"",
+             access->job_id, gateway_id, access->device_id, delivered.status().ToString());
+    Report(*access, relay::v1::JOB_STATE_FAILED,
+           "the gateway cannot read its job history; retry later");
+    Finish(access, absl::OkStatus());
+    return;
+  }
+  if (*delivered) {
+    LogInfo("event=job_already_delivered job=%s gateway=%s device=%s", access->job_id,
+            gateway_id, access->device_id);
+    Report(*access, relay::v1::JOB_STATE_DONE,
+           "already delivered to the device by this gateway; not printed again");
+    Finish(access, absl::OkStatus());
+    return;
+  }
+  Acquire(access);
+}
+
+void AccessHandler::UploadScan(const PendingScan& scan,
+                               std::function<void(absl::Status)> done) {
+  auto access = std::make_shared<Access>();
+  access->kind = Access::kScan;
+  access->scan = scan;
+  access->job_id = scan.scan_id;
+  access->request_id = absl::StrCat("scan:", scan.scan_id);
+  access->device_id = scan.device_id;
+  access->user_id = scan.user_id;
+  access->done = std::move(done);
+  control_.Post([this, access] { StartScan(access); });
+}
+
+void AccessHandler::StartScan(std::shared_ptr<Access> access) {
+  absl::Status refused;
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) {
+      refused = absl::CancelledError("the gateway is shutting down");
+    } else if (!active_.insert(access->request_id).second) {
+      refused = absl::AlreadyExistsError(
+          absl::StrCat("scan ", access->job_id, " is being uploaded already"));
+    }
+  }
+  if (!refused.ok()) {
+    access->done(refused);
+    return;
+  }
+  LogInfo("event=scan_upload_start job=%s gateway=%s device=%s size=%d attempt=%d",
+          access->job_id, deps_.identity.gateway_id, access->device_id,
+          access->scan.size, access->scan.attempts + 1);
+  Acquire(access);
+}
+
+void AccessHandler::Acquire(std::shared_ptr<Access> access) {
+  AccessRequest request{access->request_id, access->device_id, access->user_id};
+  absl::StatusOr<RegistrationManager::Outcome> outcome = deps_.registration->Request(
+      request, [this, access](absl::StatusOr<RegistrationChanges> result) {
+        // Runs on the thread that freed the slot or timed out: hand off.
+        if (result.ok()) {
+          OnGranted(access, *result);
+        } else {
+          OnNotGranted(access, result.status());
+        }
+      });
+  if (!outcome.ok()) {
+    OnNotGranted(access, outcome.status());
+    return;
+  }
+  if (outcome->granted) {
+    OnGranted(access, outcome->changes);
+    return;
+  }
+  LogInfo("event=waiting_for_slot job=%s gateway=%s device=%s", access->job_id,
+          deps_.identity.gateway_id, access->device_id);
+  if (access->kind == Access::kPrint) {
+    Report(*access, relay::v1::JOB_STATE_WAITING_FOR_SLOT,
+           "every registered device is busy; waiting for a slot");
+  }
+}
+
+void AccessHandler::OnGranted(std::shared_ptr<Access> access,
+                              const RegistrationChanges& changes) {
+  access->granted = true;
+  access->registration_change = DescribeChanges(changes);
+  LogInfo("event=access_granted job=%s gateway=%s device=%s change=\"%s\"",
+          access->job_id, deps_.identity.gateway_id, access->device_id,
+          access->registration_change);
+  bool stopping;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping = shutdown_;
+  }
+  if (stopping) {
+    if (access->kind == Access::kPrint) {
+      Report(*access, relay::v1::JOB_STATE_FAILED, "the gateway is shutting down");
+    }
+    Finish(access, absl::CancelledError("the gateway is shutting down"));
+    return;
+  }
+  workers_->Post([this, access] {
+    if (access->kind == Access::kPrint) {
+      RunPrint(access);
+    } else {
+      RunScan(access);
+    }
+  });
+}
+
+void AccessHandler::OnNotGranted(std::shared_ptr<Access> access,
+                                 const absl::Status& status) {
+  std::string reason;
+  switch (status.code()) {
+    case absl::StatusCode::kDeadlineExceeded:
+      reason = absl::StrCat("every registered device stayed busy: ", status.message());
+      break;
+    case absl::StatusCode::kNotFound:
+      reason = absl::StrCat("device ", access->device_id,
+                            " is not in the gateway's device list (", status.message(),
+                            ")");
+      break;
+    default:
+      reason = absl::StrCat("registration control refused the access: ",
+                            status.ToString());
+  }
+  LogWarning("event=access_refused job=%s gateway=%s device=%s reason=\"%s\"",
+             access->job_id, deps_.identity.gateway_id, access->device_id, reason);
+  if (access->kind == Access::kPrint) Report(*access, relay::v1::JOB_STATE_FAILED, reason);
+  Finish(access, absl::Status(status.code(), reason));
+}
+
+void AccessHandler::RunPrint(std::shared_ptr<Access> access) {
+  const std::string& gateway_id = deps_.identity.gateway_id;
+  std::optional<relay::v1::DeviceInfo> device = deps_.devices->Find(access->device_id);
+  DeviceDriver* driver = device.has_value() ? deps_.drivers->ForDevice(*device) : nullptr;
+  if (!device.has_value() || driver == nullptr) {
+    std::string reason =
+        !device.has_value()
+            ? absl::StrCat("device ", access->device_id, " has no known LAN address")
+            : absl::StrCat("no driver for device ", access->device_id, " (protocol \"",
+                           device->protocol(), "\")");
+    Report(*access, relay::v1::JOB_STATE_FAILED, reason);
+    Finish(access, absl::OkStatus());
+    return;
+  }
+  PrintJob job;
+  job.gateway_id = gateway_id;
+  job.request = access->request;
+  job.device = *device;
+  job.registration_change = access->registration_change;
+  PrintCallbacks callbacks;
+  // PRINTING reaches the cloud as the tunnel's progress frame; reporting it
+  // through the management server as well would record it twice.
+  callbacks.on_printing = [this, access] {
+    LogInfo("event=printing job=%s gateway=%s device=%s", access->job_id,
+            deps_.identity.gateway_id, access->device_id);
+  };
+  callbacks.on_delivered = [this, access](const DevicePrintResult& result) {
+    absl::Status saved = deps_.store->MarkJobDelivered(access->job_id, access->device_id,
+                                                       deps_.clock->Now());
+    if (!saved.ok()) {
+      // The device dedups by job id too, so a retry would not print twice.
+      LogError("event=mark_delivered_failed job=%s gateway=%s device=%s error=\"%s\"",
+               access->job_id, deps_.identity.gateway_id, access->device_id,
+               saved.ToString());
+    }
+  };
+  PrintOutcome outcome = deps_.tunnels->RunPrint(job, driver, callbacks);
+  if (outcome.state == relay::v1::JOB_STATE_DONE) {
+    if (outcome.already_done) {
+      deps_.store->MarkJobDelivered(access->job_id, access->device_id, deps_.clock->Now())
+          .IgnoreError();
+    }
+    LogInfo("event=job_done job=%s gateway=%s device=%s bytes=%d sha256=%s", access->job_id,
+            gateway_id, access->device_id, outcome.bytes_delivered, outcome.sha256_hex);
+  } else {
+    LogWarning("event=job_failed job=%s gateway=%s device=%s reason=\"%s\"",
+               access->job_id, gateway_id, access->device_id, outcome.reason);
+  }
+  Report(*access, outcome.state, outcome.reason);
+  Finish(access, absl::OkStatus());
+}
+
+void AccessHandler::RunScan(std::shared_ptr<Access> access) {
+  const PendingScan& scan = access->scan;
+  relay::v1::UploadAccessRequest request;
+  request.set_scan_id(scan.scan_id);
+  request.set_gateway_id(deps_.identity.gateway_id);
+  request.set_device_id(scan.device_id);
+  request.set_user_id(scan.user_id);
+  request.set_size(scan.size);
+  request.set_content_type(scan.content_type);
+  absl::StatusOr<std::string> token = deps_.mgmt->RequestUpload(request);
+  if (!token.ok()) {
+    Finish(access, absl::Status(token.status().code(),
+                                absl::StrCat("no upload token from the management server: ",
+                                             token.status().message())));
+    return;
+  }
+  ScanUpload upload;
+  upload.gateway_id = deps_.identity.gateway_id;
+  upload.tunnel_token = *token;
+  upload.scan_id = scan.scan_id;
+  upload.device_id = scan.device_id;
+  upload.user_id = scan.user_id;
+  upload.content_type = scan.content_type;
+  upload.size = scan.size;
+  upload.sha256_hex = scan.sha256_hex;
+  upload.spool_path = scan.spool_path;
+  absl::StatusOr<std::string> stored = deps_.tunnels->UploadScan(upload);
+  if (!stored.ok()) {
+    Finish(access, stored.status());
+    return;
+  }
+  absl::Status marked =
+      deps_.store->MarkScanUploaded(scan.scan_id, scan.sha256_hex, deps_.clock->Now());
+  if (!marked.ok()) {
+    // The cloud has it; a retry would be deduplicated by scan id there.
+    Finish(access, marked);
+    return;
+  }
+  if (std::remove(scan.spool_path.c_str()) != 0) {
+    LogWarning("event=spool_remove_failed job=%s gateway=%s path=%s", scan.scan_id,
+               deps_.identity.gateway_id, scan.spool_path);
+  }
+  LogInfo("event=scan_uploaded job=%s gateway=%s device=%s stored_id=%s", scan.scan_id,
+          deps_.identity.gateway_id, scan.device_id, *stored);
+  Finish(access, absl::OkStatus());
+}
+
+void AccessHandler::Finish(std::shared_ptr<Access> access, const absl::Status& scan_status) {
+  if (access->granted) {
+    access->granted = false;
+    deps_.registration->Release(access->request_id);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    active_.erase(access->request_id);
+  }
+  if (access->done) access->done(scan_status);
+}
+
+}  // namespace relay::gateway

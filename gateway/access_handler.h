@@ -1,0 +1,107 @@
+#ifndef RELAY_GATEWAY_ACCESS_HANDLER_H_
+#define RELAY_GATEWAY_ACCESS_HANDLER_H_
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "common/serial_executor.h"
+#include "gateway/device_driver.h"
+#include "gateway/device_list.h"
+#include "gateway/gateway_identity.h"
+#include "gateway/gateway_store.h"
+#include "gateway/mgmt_client.h"
+#include "gateway/registration_manager.h"
+#include "gateway/tunnel_client.h"
+#include "gateway/worker_pool.h"
+#include "relay/v1/mgmt.pb.h"
+
+namespace relay::gateway {
+
+// Carries one access (a print pushed down the session, or a scan a device
+// handed to the gateway) from request to outcome: dedupe by job id (a job
+// this gateway delivered before is reported DONE and not printed again),
+// registration control (report WAITING_FOR_SLOT while queued; FAILED with the
+// reason on timeout), the tunnel, the device, the Release that undoes a
+// temporary registration, and the progress reports to the management server
+// (each carrying the registration change the access caused, e.g. "registered
+// mfp-207 in place of mfp-203").
+//
+// Entry points never block (the session's gRPC callback calls
+// HandleTunnelRequest): bookkeeping runs on a serial executor, tunnels on a
+// bounded worker pool, progress reports on an executor of their own so they
+// stay in order.
+//
+//   AccessHandler handler(deps);
+//   session callback: handler.HandleTunnelRequest(request);
+//   scan uploader:    handler.UploadScan(scan, [](absl::Status s) {...});
+class AccessHandler {
+ public:
+  struct Deps {
+    GatewayIdentity identity;
+    GatewayStore* store = nullptr;
+    RegistrationManager* registration = nullptr;
+    DeviceList* devices = nullptr;
+    MgmtClient* mgmt = nullptr;
+    TunnelClient* tunnels = nullptr;
+    DriverRegistry* drivers = nullptr;
+    const Clock* clock = nullptr;
+    // Tunnels relaying at once; further granted accesses queue.
+    int max_active_tunnels = 8;
+  };
+
+  explicit AccessHandler(Deps deps);
+  ~AccessHandler();
+
+  // A TunnelRequest from the management server. Non-blocking.
+  void HandleTunnelRequest(const relay::v1::TunnelRequest& request);
+
+  // Uploads a spooled scan (registration control, token from the management
+  // server, tunnel). `done` gets OK once the cloud stored it and the spool row
+  // is gone, or the error (the caller retries later). Non-blocking.
+  void UploadScan(const PendingScan& scan, std::function<void(absl::Status)> done);
+
+  // Refuses new accesses and cancels the tunnels in progress.
+  void Shutdown();
+
+  // Blocks until no access is in progress (tests).
+  void WaitIdle();
+  int active_count() const;
+
+ private:
+  struct Access;
+
+  void StartPrint(std::shared_ptr<Access> access);
+  void StartScan(std::shared_ptr<Access> access);
+  // Asks registration control; runs the access when granted.
+  void Acquire(std::shared_ptr<Access> access);
+  void OnGranted(std::shared_ptr<Access> access, const RegistrationChanges& changes);
+  void OnNotGranted(std::shared_ptr<Access> access, const absl::Status& status);
+  void RunPrint(std::shared_ptr<Access> access);
+  void RunScan(std::shared_ptr<Access> access);
+  // The access is over: releases its registration (if granted) and its slot
+  // in the active set.
+  void Finish(std::shared_ptr<Access> access, const absl::Status& scan_status);
+
+  void Report(const Access& access, relay::v1::JobState state, const std::string& reason);
+
+  const Deps deps_;
+  mutable absl::Mutex mu_;
+  std::set<std::string> active_ ABSL_GUARDED_BY(mu_);  // request ids
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Destroyed (drained) in reverse order: control_ posts to workers_, both
+  // post to progress_.
+  SerialExecutor progress_{"job-progress"};
+  std::unique_ptr<WorkerPool> workers_;
+  SerialExecutor control_{"access-control"};
+};
+
+}  // namespace relay::gateway
+
+#endif  // RELAY_GATEWAY_ACCESS_HANDLER_H_

@@ -1,0 +1,303 @@
+// The gateway: the relay inside the LAN. main only reads flags and wires the
+// parts together; each part is described in its header.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/grpc_util.h"
+#include "common/logging.h"
+#include "common/process.h"
+#include "common/ready_file.h"
+#include "gateway/access_handler.h"
+#include "gateway/device_list.h"
+#include "gateway/device_reporter.h"
+#include "gateway/device_table.h"
+#include "gateway/discovery.h"
+#include "gateway/gateway_identity.h"
+#include "gateway/gateway_store.h"
+#include "gateway/lan_service.h"
+#include "gateway/mfp_sim_driver.h"
+#include "gateway/mgmt_client.h"
+#include "gateway/registration_controller.h"
+#include "gateway/registration_manager.h"
+#include "gateway/scan_spool.h"
+#include "gateway/scan_uploader.h"
+#include "gateway/session_client.h"
+#include "gateway/sqlite_registration_store.h"
+#include "gateway/tunnel_client.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+
+ABSL_FLAG(std::string, mgmt, "127.0.0.1:50051",
+          "Management server (GatewaySession) address, host:port. The gateway keeps one "
+          "session open to it and reconnects with backoff.");
+ABSL_FLAG(std::string, cloud, "127.0.0.1:50061",
+          "Cloud server (CloudTunnel) address, host:port. Tunnels for prints and scans "
+          "are opened to it on demand, on a channel of their own.");
+ABSL_FLAG(std::string, lan_listen, "127.0.0.1:50071",
+          "Where the GatewayLan service (devices submit scans) listens, host:port; port 0 "
+          "picks a free port (see --ready_file).");
+ABSL_FLAG(std::string, probe_targets, "127.255.255.255:50090",
+          "Comma-separated host:port list the UDP discovery probe is sent to (broadcast "
+          "addresses allowed). Empty disables probing.");
+ABSL_FLAG(std::string, static_devices, "",
+          "Comma-separated id=host:port list of devices speaking the simulator protocol "
+          "that are always in the device list, e.g. mfp-301=10.0.0.9:50081.");
+ABSL_FLAG(absl::Duration, discovery_interval, absl::Seconds(10),
+          "Time between discovery probes (one also runs at start).");
+ABSL_FLAG(absl::Duration, probe_window, absl::Milliseconds(500),
+          "How long each probe collects announcements.");
+ABSL_FLAG(int32_t, discovery_missed_rounds, 3,
+          "A probed device that misses this many probes in a row is dropped.");
+ABSL_FLAG(std::string, state_dir, "./demo-data/gateway",
+          "Directory of the gateway's durable state: gateway.db (identity, delivered "
+          "jobs, pending scans), registration.db (registrations, usage) and spool/ "
+          "(scans waiting for upload). Created if missing.");
+ABSL_FLAG(std::string, gateway_id, "",
+          "This gateway's id. Default: the id saved in --state_dir, or a new "
+          "\"gw-<random>\" on first start.");
+ABSL_FLAG(std::string, lan_id, "lan-default",
+          "The LAN this gateway serves; gateways of one LAN share it.");
+ABSL_FLAG(int32_t, nmax, 5,
+          "Nmax: the most devices registered (managed) at once, --self_device included.");
+ABSL_FLAG(std::string, mode, "swap",
+          "Registration mode: \"swap\" (pre-register up to Nmax, swap an idle device out "
+          "for a request) or \"margin\" (pre-register up to Nmax - M, add into the M "
+          "free slots for a job and drop after it).");
+ABSL_FLAG(int32_t, margin, 2, "M: slots margin mode keeps free.");
+ABSL_FLAG(std::string, after_job, "revert",
+          "After a job on a swapped-in device: \"revert\" (the swapped-out device comes "
+          "back) or \"keep\".");
+ABSL_FLAG(std::string, user_after_job, "",
+          "Per-user overrides of --after_job, comma-separated user=revert|keep, e.g. "
+          "alice=keep,bob=revert.");
+ABSL_FLAG(absl::Duration, wait_timeout, absl::Seconds(60),
+          "How long a request waits for a registration slot when every registered "
+          "device is busy before it fails; 0 disables waiting.");
+ABSL_FLAG(absl::Duration, usage_period, absl::Hours(24 * 7),
+          "Pre-registration favours the devices with the most jobs in this period.");
+ABSL_FLAG(std::string, self_device, "",
+          "Device id of the device the gateway runs on, if any: always registered, "
+          "counts toward Nmax, never swapped out.");
+ABSL_FLAG(absl::Duration, keepalive_time, absl::Seconds(20),
+          "Keepalive ping interval on the session channel (pings go on without data, so "
+          "a dead management server is noticed within about this time plus 10s).");
+ABSL_FLAG(absl::Duration, max_backoff, absl::Seconds(30),
+          "Cap of the session's reconnect backoff (starts at 0.5s, doubles, full jitter).");
+ABSL_FLAG(int64_t, max_scan_bytes, int64_t{1} << 30,
+          "Largest scan a device may submit, in bytes.");
+ABSL_FLAG(int32_t, max_tunnels, 8, "Tunnels relaying at once; more accesses queue.");
+ABSL_FLAG(std::string, ready_file, "",
+          "Once serving, write lan_port=<port> (and grpc_port, gateway_id) to this file.");
+
+namespace relay::gateway {
+namespace {
+
+constexpr char kUsage[] =
+    "The cloud relay's gateway inside the LAN.\n"
+    "Discovers devices, keeps at most --nmax of them registered, holds a session to the\n"
+    "management server, and relays prints (cloud -> device) and scans (device -> cloud)\n"
+    "through tunnels it opens to the cloud server. Only outbound connections cross the\n"
+    "firewall.\n\n"
+    "  gateway --mgmt=127.0.0.1:50051 --cloud=127.0.0.1:50061 --state_dir=./gw\n";
+
+std::map<std::string, AfterJob> ParseUserAfterJob(const std::string& text) {
+  std::map<std::string, AfterJob> result;
+  for (absl::string_view entry : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    std::pair<std::string, std::string> kv =
+        absl::StrSplit(absl::StripAsciiWhitespace(entry), '=');
+    absl::StatusOr<AfterJob> policy = ParseAfterJob(kv.second);
+    if (kv.first.empty() || !policy.ok()) {
+      FailStartup(absl::StrCat("--user_after_job: bad entry \"", entry,
+                               "\"; expected user=revert or user=keep"));
+    }
+    result[kv.first] = *policy;
+  }
+  return result;
+}
+
+template <typename T>
+T OrFail(absl::StatusOr<T> value, absl::string_view what) {
+  if (!value.ok()) FailStartup(absl::StrCat(what, ": ", value.status().message()));
+  return *std::move(value);
+}
+
+void OrFail(const absl::Status& status, absl::string_view what) {
+  if (!status.ok()) FailStartup(absl::StrCat(what, ": ", status.message()));
+}
+
+int Run() {
+  const Clock* clock = SystemClock::Get();
+  const std::string state_dir = absl::GetFlag(FLAGS_state_dir);
+
+  // Configuration: everything is checked before anything starts.
+  RegistrationConfig config;
+  config.nmax = absl::GetFlag(FLAGS_nmax);
+  config.mode = OrFail(ParseRegistrationMode(absl::GetFlag(FLAGS_mode)), "--mode");
+  config.margin = absl::GetFlag(FLAGS_margin);
+  config.wait_timeout = absl::GetFlag(FLAGS_wait_timeout);
+  config.default_after_job = OrFail(ParseAfterJob(absl::GetFlag(FLAGS_after_job)),
+                                    "--after_job");
+  config.per_user_after_job = ParseUserAfterJob(absl::GetFlag(FLAGS_user_after_job));
+  config.usage_period = absl::GetFlag(FLAGS_usage_period);
+  config.self_device_id = absl::GetFlag(FLAGS_self_device);
+  OrFail(ValidateRegistrationConfig(config), "registration flags");
+  std::vector<std::string> probe_targets =
+      OrFail(ParseHostPortList(absl::GetFlag(FLAGS_probe_targets)), "--probe_targets");
+  std::vector<StaticDevice> static_devices =
+      OrFail(ParseStaticDevices(absl::GetFlag(FLAGS_static_devices)), "--static_devices");
+  OrFail(ValidateHostPort(absl::GetFlag(FLAGS_mgmt)), "--mgmt");
+  OrFail(ValidateHostPort(absl::GetFlag(FLAGS_cloud)), "--cloud");
+  if (absl::GetFlag(FLAGS_discovery_interval) < absl::Milliseconds(100)) {
+    FailStartup("--discovery_interval must be at least 100ms");
+  }
+  if (absl::GetFlag(FLAGS_max_scan_bytes) <= 0) FailStartup("--max_scan_bytes must be > 0");
+  if (absl::GetFlag(FLAGS_max_tunnels) < 1) FailStartup("--max_tunnels must be >= 1");
+  if (absl::GetFlag(FLAGS_max_backoff) < absl::Milliseconds(500)) {
+    FailStartup("--max_backoff must be at least 500ms");
+  }
+
+  // State.
+  OrFail(MakeDirectories(state_dir), "--state_dir");
+  std::unique_ptr<GatewayStore> store =
+      OrFail(GatewayStore::Open(state_dir + "/gateway.db"), "gateway.db");
+  GatewayIdentity identity = OrFail(
+      LoadOrCreateGatewayIdentity(store.get(), absl::GetFlag(FLAGS_gateway_id),
+                                  absl::GetFlag(FLAGS_lan_id)),
+      "gateway identity");
+  std::unique_ptr<SqliteRegistrationStore> registration_store =
+      OrFail(SqliteRegistrationStore::Open(state_dir + "/registration.db"),
+             "registration.db");
+  std::unique_ptr<RegistrationController> controller = OrFail(
+      RegistrationController::Create(config, registration_store.get(), clock),
+      "registration control");
+  ScanSpool spool(state_dir + "/spool");
+  OrFail(spool.Init(), "scan spool");
+
+  // Peers.
+  ChannelOptions session_options;
+  session_options.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
+  std::shared_ptr<grpc::Channel> mgmt_channel =
+      CreateRelayChannel(absl::GetFlag(FLAGS_mgmt), session_options);
+  GrpcMgmtClient mgmt(mgmt_channel);
+  ChannelOptions tunnel_options;
+  tunnel_options.dedicated = true;
+  GrpcTunnelClient tunnels(CreateRelayChannel(absl::GetFlag(FLAGS_cloud), tunnel_options));
+  MfpSimDriver mfp_sim_driver;
+  DefaultDriverRegistry drivers(&mfp_sim_driver);
+
+  // The device list and registration control.
+  DeviceList device_list(identity.gateway_id, config.nmax,
+                         absl::ToUnixMicros(clock->Now()));
+  DeviceReporter reporter(&device_list, &mgmt);
+  auto registration = std::make_unique<RegistrationManager>(
+      std::move(controller), clock,
+      [&](uint64_t seq, std::vector<DeviceRegistration> rows) {
+        if (device_list.SetRegistrations(seq, std::move(rows))) reporter.MaybeReport();
+      });
+
+  auto handler = std::make_unique<AccessHandler>(AccessHandler::Deps{
+      identity, store.get(), registration.get(), &device_list, &mgmt, &tunnels, &drivers,
+      clock, absl::GetFlag(FLAGS_max_tunnels)});
+  auto uploader = std::make_unique<ScanUploader>(store.get(), handler.get(), clock);
+
+  LanService lan_service(
+      {identity.gateway_id, absl::GetFlag(FLAGS_max_scan_bytes)}, &spool, store.get(),
+      clock,
+      [&](const std::string& device_id) { return device_list.Find(device_id).has_value(); },
+      [&](const PendingScan& scan) { uploader->Enqueue(scan); });
+  grpc::ServerBuilder builder;
+  ConfigureServerBuilder(builder, ServerOptions());
+  int lan_port = 0;
+  AddListeningPort(builder, absl::GetFlag(FLAGS_lan_listen), &lan_port);
+  builder.RegisterService(&lan_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || lan_port == 0) {
+    FailStartup(absl::StrCat("cannot listen on --lan_listen=",
+                             absl::GetFlag(FLAGS_lan_listen)));
+  }
+
+  Discovery::Options discovery_options;
+  discovery_options.gateway_id = identity.gateway_id;
+  discovery_options.probe_targets = probe_targets;
+  discovery_options.static_devices = static_devices;
+  discovery_options.interval = absl::GetFlag(FLAGS_discovery_interval);
+  discovery_options.answer_window = absl::GetFlag(FLAGS_probe_window);
+  discovery_options.max_missed_rounds = absl::GetFlag(FLAGS_discovery_missed_rounds);
+  Discovery discovery(
+      discovery_options, clock,
+      [&](std::vector<relay::v1::DeviceInfo> devices) {
+        std::vector<std::string> ids;
+        for (const auto& d : devices) ids.push_back(d.device_id());
+        device_list.SetDiscovered(std::move(devices));
+        registration->UpdateDevices(ids);
+        reporter.MaybeReport();  // also retries a report that failed
+      },
+      [&](const StaticDevice& s) -> absl::StatusOr<relay::v1::DeviceInfo> {
+        relay::v1::DeviceInfo ref;
+        ref.set_device_id(s.device_id);
+        ref.set_address(s.address);
+        return mfp_sim_driver.GetStatus(ref);
+      });
+
+  SessionClient::Options session_client_options;
+  session_client_options.gateway_id = identity.gateway_id;
+  session_client_options.lan_id = identity.lan_id;
+  session_client_options.software_version = "0.1.0";
+  session_client_options.backoff.cap = absl::GetFlag(FLAGS_max_backoff);
+  SessionClient::Handlers session_handlers;
+  session_handlers.on_session_started = [&](int64_t) { reporter.ReportAll(); };
+  session_handlers.on_tunnel_request = [&](const relay::v1::TunnelRequest& request) {
+    handler->HandleTunnelRequest(request);
+  };
+  SessionClient session(mgmt_channel, session_client_options, session_handlers);
+
+  registration->Start();
+  OrFail(uploader->Start(), "pending scans");
+  discovery.Start();
+  session.Start();
+
+  LogInfo("event=gateway_started gateway=%s lan=%s lan_port=%d mgmt=%s cloud=%s nmax=%d "
+          "mode=%s state_dir=%s",
+          identity.gateway_id, identity.lan_id, lan_port, absl::GetFlag(FLAGS_mgmt),
+          absl::GetFlag(FLAGS_cloud), config.nmax, absl::GetFlag(FLAGS_mode), state_dir);
+  OrFail(WriteReadyFile(absl::GetFlag(FLAGS_ready_file),
+                        {{"lan_port", absl::StrCat(lan_port)},
+                         {"grpc_port", absl::StrCat(lan_port)},
+                         {"gateway_id", identity.gateway_id}}),
+         "--ready_file");
+
+  std::string signal = WaitForShutdownSignal();
+  LogInfo("event=gateway_stopping gateway=%s signal=%s", identity.gateway_id, signal);
+  // Inbound work stops first, then the work in progress is cancelled, then
+  // the parts go away in the reverse order of their dependencies.
+  session.Shutdown();
+  discovery.Shutdown();
+  uploader->Shutdown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  handler->Shutdown();
+  handler.reset();  // drains: waits for the cancelled tunnels to end
+  uploader.reset();
+  registration->Shutdown();
+  registration.reset();
+  LogInfo("event=gateway_stopped gateway=%s", identity.gateway_id);
+  return 0;
+}
+
+}  // namespace
+}  // namespace relay::gateway
+
+int main(int argc, char** argv) {
+  relay::InitProgram("gateway", relay::gateway::kUsage, argc, argv);
+  return relay::gateway::Run();
+}

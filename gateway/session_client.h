@@ -1,0 +1,89 @@
+#ifndef RELAY_GATEWAY_SESSION_CLIENT_H_
+#define RELAY_GATEWAY_SESSION_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "gateway/backoff.h"
+#include "grpcpp/channel.h"
+#include "relay/v1/mgmt.grpc.pb.h"
+
+namespace relay::gateway {
+
+// The gateway's persistent session with the management server
+// (GatewaySession.OpenSession, a server stream read with a gRPC callback
+// reactor). A supervisor thread keeps exactly one session open: when it
+// drops, it reconnects after a full-jitter exponential backoff (backoff.h),
+// reset once a session got its SessionWelcome. The channel's keepalive
+// (CreateRelayChannel: pings even without data) makes a dead server show up
+// as a dropped stream.
+//
+// The handlers run on gRPC's callback threads and must not block: they hand
+// the work to an executor or a worker pool.
+//
+//   SessionClient session(channel, {gateway_id, lan_id, "0.1"},
+//       {.on_session_started = [&](int64_t epoch) { reporter.ReportAll(); },
+//        .on_tunnel_request = [&](const TunnelRequest& r) { handler.Handle(r); }});
+//   session.Start();
+//   ...
+//   session.Shutdown();
+class SessionClient {
+ public:
+  struct Options {
+    std::string gateway_id;
+    std::string lan_id;
+    std::string software_version;
+    BackoffConfig backoff;
+  };
+  struct Handlers {
+    // A new session is open (its SessionWelcome arrived).
+    std::function<void(int64_t session_epoch)> on_session_started;
+    std::function<void(const relay::v1::TunnelRequest&)> on_tunnel_request;
+    // The session dropped; the status says why.
+    std::function<void(const grpc::Status&)> on_session_ended;
+  };
+
+  SessionClient(std::shared_ptr<grpc::Channel> channel, Options options,
+                Handlers handlers,
+                std::function<double()> uniform01 = DefaultUniformSource());
+  ~SessionClient();
+
+  void Start();
+  // Cancels the open session and stops reconnecting. Idempotent.
+  void Shutdown();
+
+  bool connected() const;
+  // Sessions opened so far (welcomes received).
+  int64_t sessions_started() const;
+
+ private:
+  class Reactor;
+  struct Attempt;
+
+  void Supervise();
+  // Called by the reactor (callback threads).
+  void OnWelcome(const relay::v1::SessionWelcome& welcome);
+  void OnEvent(const relay::v1::SessionEvent& event);
+
+  std::unique_ptr<relay::v1::GatewaySession::Stub> stub_;
+  const Options options_;
+  const Handlers handlers_;
+  const std::function<double()> uniform01_;
+
+  mutable absl::Mutex mu_;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  bool connected_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t sessions_started_ ABSL_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<Attempt> current_ ABSL_GUARDED_BY(mu_);
+  std::thread supervisor_;
+};
+
+}  // namespace relay::gateway
+
+#endif  // RELAY_GATEWAY_SESSION_CLIENT_H_
