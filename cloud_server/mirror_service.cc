@@ -1,0 +1,54 @@
+#include "cloud_server/mirror_service.h"
+
+#include "common/logging.h"
+#include "common/status_util.h"
+
+namespace relay::cloud {
+
+grpc::ServerUnaryReactor* MirrorService::UpdateDevices(
+    grpc::CallbackServerContext* context, const relay::v1::DeviceList* request,
+    relay::v1::UpdateDevicesResponse* /*response*/) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  executor_->Post([this, reactor, request] {
+    reactor->Finish(ToGrpcStatus(mirror_->UpdateDevices(*request)));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MirrorService::UpdateJobProgress(
+    grpc::CallbackServerContext* context, const relay::v1::JobProgress* request,
+    relay::v1::UpdateJobProgressResponse* /*response*/) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  executor_->Post([this, reactor, request] {
+    absl::Status status = jobs_->ApplyProgress(*request);
+    if (!status.ok()) {
+      LogWarning("event=progress_rejected job=%s gateway=%s device=%s error=\"%s\"",
+                 request->job_id(), request->gateway_id(), request->device_id(),
+                 status.ToString());
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MirrorService::AuthorizeUpload(
+    grpc::CallbackServerContext* context,
+    const relay::v1::AuthorizeUploadRequest* request,
+    relay::v1::AuthorizeUploadResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  executor_->Post([this, reactor, request, response] {
+    absl::StatusOr<std::string> token = library_->AuthorizeUpload(*request);
+    if (!token.ok()) {
+      LogWarning("event=upload_refused job=%s gateway=%s device=%s error=\"%s\"",
+                 request->scan_id(), request->gateway_id(), request->device_id(),
+                 token.status().ToString());
+      reactor->Finish(ToGrpcStatus(token.status()));
+      return;
+    }
+    response->set_tunnel_token(*token);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+}  // namespace relay::cloud
