@@ -22,6 +22,7 @@
 #include "gateway/device_list.h"
 #include "gateway/device_reporter.h"
 #include "gateway/device_table.h"
+#include "absl/synchronization/notification.h"
 #include "gateway/discovery.h"
 #include "gateway/gateway_identity.h"
 #include "gateway/gateway_store.h"
@@ -234,6 +235,7 @@ int Run() {
   discovery_options.interval = absl::GetFlag(FLAGS_discovery_interval);
   discovery_options.answer_window = absl::GetFlag(FLAGS_probe_window);
   discovery_options.max_missed_rounds = absl::GetFlag(FLAGS_discovery_missed_rounds);
+  absl::Notification first_discovery_round;
   Discovery discovery(
       discovery_options, clock,
       [&](std::vector<relay::v1::DeviceInfo> devices) {
@@ -242,6 +244,7 @@ int Run() {
         device_list.SetDiscovered(std::move(devices));
         registration->UpdateDevices(ids);
         reporter.MaybeReport();  // also retries a report that failed
+        if (!first_discovery_round.HasBeenNotified()) first_discovery_round.Notify();
       },
       [&](const StaticDevice& s) -> absl::StatusOr<relay::v1::DeviceInfo> {
         relay::v1::DeviceInfo ref;
@@ -265,6 +268,12 @@ int Run() {
   registration->Start();
   OrFail(uploader->Start(), "pending scans");
   discovery.Start();
+  // The session opens once the LAN has been searched: the first device list
+  // the management server and the cloud see is complete (no printers
+  // vanishing for a moment after a gateway restart), and a tunnel request
+  // that arrives at once finds its device's address.
+  first_discovery_round.WaitForNotificationWithTimeout(
+      discovery_options.answer_window + absl::Seconds(2));
   session.Start();
 
   LogInfo("event=gateway_started gateway=%s lan=%s lan_port=%d mgmt=%s cloud=%s nmax=%d "

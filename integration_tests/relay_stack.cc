@@ -89,6 +89,8 @@ absl::StatusOr<std::unique_ptr<RelayStack>> RelayStack::Start(
 }
 
 RelayStack::~RelayStack() {
+  cloud_api_.reset();
+  sim_control_.reset();
   for (auto* child : {&gateway_, &sim_, &cloud_, &mgmt_}) {
     if (*child != nullptr) (*child)->Stop();
   }
