@@ -92,10 +92,18 @@ bold "Cloud print to mfp-207, which is NOT registered: the gateway swaps it in"
 DOC_FILE="$DATA/quarterly-report.pdf"
 { printf '%%PDF-1.4\n%% Cloud relay demo document\n'; head -c 200000 /dev/urandom | base64; } >"$DOC_FILE"
 step "$RELAYCTL upload $DOC_FILE"
-DOC_ID=$("$RELAYCTL" upload "$DOC_FILE" | tee /dev/stderr | awk '/document_id|^Uploaded/ {print $NF}' | tail -1)
-run "$RELAYCTL" print "$DOC_ID" mfp-207 --wait
+DOC_ID=$("$RELAYCTL" upload "$DOC_FILE" | tee /dev/stderr | awk '/^uploaded/ {print $2}')
+step "$RELAYCTL print $DOC_ID mfp-207"
+JOB_ID=$("$RELAYCTL" print "$DOC_ID" mfp-207 | tee /dev/stderr | awk '/^job / {print $2; exit}')
+for _ in $(seq 1 100); do
+  "$RELAYCTL" job "$JOB_ID" 2>/dev/null | grep -q PRINTING && break
+  sleep 0.1
+done
+echo "While the job prints, mfp-207 holds the slot another idle device gave up:"
 run "$RELAYCTL" printers
-echo "(with --after_job=revert the swapped-out device is registered again after the job)"
+run "$RELAYCTL" watch "$JOB_ID"
+echo "After the job (--after_job=revert) the swapped-out device is registered again:"
+run "$RELAYCTL" printers
 
 bold "The bytes that reached the device are the bytes uploaded"
 run "$MFP" printed mfp-207
@@ -110,7 +118,6 @@ done
 run "$RELAYCTL" scans
 
 bold "Follow one job across the three processes by its id"
-JOB_ID=$("$RELAYCTL" jobs | awk 'NR==2 {print $1}')
 step "grep -h job=$JOB_ID $LOGS/*.log"
 grep -h "job=$JOB_ID" "$LOGS"/*.log | sort | head -30 || true
 

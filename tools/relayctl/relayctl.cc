@@ -265,12 +265,12 @@ int Client::Printers() {
     return kExitOk;
   }
   Table table({"DEVICE", "NAME", "MODEL", "REGISTERED", "GATEWAY", "GATEWAY STATE",
-               "STATE"});
+               "STATE", "RELAYING"});
   for (const auto& p : response.printers()) {
     const relay::v1::DeviceInfo& d = p.device();
     table.AddRow({d.device_id(), d.name(), d.model(), d.registered() ? "yes" : "no",
                   p.gateway_id(), p.gateway_online() ? "online" : "offline",
-                  DeviceStatusName(d.status())});
+                  DeviceStatusName(d.status()), d.job_in_flight() ? "job" : "-"});
   }
   table.Print(std::cout);
   return kExitOk;
