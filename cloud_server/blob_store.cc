@@ -13,24 +13,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 
 namespace relay::cloud {
 namespace {
-
-absl::Status ErrnoError(absl::string_view what, const std::string& path, int err) {
-  return absl::InternalError(
-      absl::StrCat(what, " ", path, ": ", std::strerror(err)));
-}
-
-absl::Status FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open directory", dir, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return ErrnoError("cannot fsync directory", dir, err);
-  return absl::OkStatus();
-}
 
 constexpr char kTempDir[] = "tmp";
 constexpr char kBlobSuffix[] = ".blob";
@@ -56,21 +42,8 @@ absl::Status BlobWriter::Append(absl::string_view data) {
     return absl::FailedPreconditionError("blob writer is closed");
   }
   hash_.Update(data);
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ENOSPC) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("no space left to write ", temp_path_));
-      }
-      return ErrnoError("cannot write", temp_path_, errno);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  absl::Status written = WriteAll(fd_, data, temp_path_);
+  if (!written.ok()) return written;
   size_ += static_cast<int64_t>(data.size());
   return absl::OkStatus();
 }
@@ -89,7 +62,7 @@ absl::Status BlobWriter::Commit() {
     return ErrnoError("cannot rename to", final_path, errno);
   }
   committed_ = true;
-  return FsyncDir(dir_);
+  return FsyncDirectory(dir_);
 }
 
 void BlobWriter::Discard() {

@@ -11,48 +11,14 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/file_util.h"
 #include "common/status_util.h"
 #include "gateway/ids.h"
 
 namespace relay::gateway {
 namespace {
 
-absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  int err = errno;
-  absl::StatusCode code = err == ENOSPC ? absl::StatusCode::kResourceExhausted
-                                        : absl::StatusCode::kInternal;
-  return absl::Status(code, absl::StrCat(what, " ", path, ": ", std::strerror(err)));
-}
-
-absl::Status FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open directory", dir);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return ErrnoError("fsync directory", dir);
-  return absl::OkStatus();
-}
-
 }  // namespace
-
-absl::Status MakeDirectories(const std::string& path) {
-  if (path.empty()) return absl::InvalidArgumentError("empty directory path");
-  std::string current;
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    current = path.substr(0, pos);
-    if (current.empty()) continue;
-    if (::mkdir(current.c_str(), 0755) != 0 && errno != EEXIST) {
-      return ErrnoError("mkdir", current);
-    }
-  }
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat(path, " is not a directory"));
-  }
-  return absl::OkStatus();
-}
 
 SpoolWriter::~SpoolWriter() {
   if (!committed_) Abort();
@@ -60,17 +26,7 @@ SpoolWriter::~SpoolWriter() {
 
 absl::Status SpoolWriter::Append(absl::string_view data) {
   if (fd_ < 0) return absl::FailedPreconditionError("spool writer is closed");
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError("write", part_path_);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  RETURN_IF_ERROR(WriteAll(fd_, data, part_path_));
   hash_.Update(data);
   size_ += static_cast<int64_t>(data.size());
   return absl::OkStatus();
@@ -78,16 +34,16 @@ absl::Status SpoolWriter::Append(absl::string_view data) {
 
 absl::StatusOr<std::string> SpoolWriter::Commit() {
   if (fd_ < 0) return absl::FailedPreconditionError("spool writer is closed");
-  if (::fsync(fd_) != 0) return ErrnoError("fsync", part_path_);
+  if (::fsync(fd_) != 0) return ErrnoError("fsync", part_path_, errno);
   if (::close(fd_) != 0) {
     fd_ = -1;
-    return ErrnoError("close", part_path_);
+    return ErrnoError("close", part_path_, errno);
   }
   fd_ = -1;
   if (::rename(part_path_.c_str(), final_path_.c_str()) != 0) {
-    return ErrnoError("rename", part_path_);
+    return ErrnoError("rename", part_path_, errno);
   }
-  RETURN_IF_ERROR(FsyncDir(dir_));
+  RETURN_IF_ERROR(FsyncDirectory(dir_));
   committed_ = true;
   sha256_hex_ = hash_.FinishHex();
   return final_path_;
@@ -104,7 +60,7 @@ void SpoolWriter::Abort() {
 absl::Status ScanSpool::Init() {
   RETURN_IF_ERROR(MakeDirectories(dir_));
   DIR* d = ::opendir(dir_.c_str());
-  if (d == nullptr) return ErrnoError("opendir", dir_);
+  if (d == nullptr) return ErrnoError("opendir", dir_, errno);
   while (struct dirent* entry = ::readdir(d)) {
     if (absl::EndsWith(entry->d_name, ".part")) {
       ::unlink(absl::StrCat(dir_, "/", entry->d_name).c_str());
@@ -128,14 +84,14 @@ absl::StatusOr<std::unique_ptr<SpoolWriter>> ScanSpool::Create(
   // A random suffix keeps two concurrent uploads of one id apart.
   std::string part = absl::StrCat(dir_, "/", scan_id, ".", RandomHex(4), ".part");
   int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (fd < 0) return ErrnoError("create", part);
+  if (fd < 0) return ErrnoError("create", part, errno);
   return std::unique_ptr<SpoolWriter>(
       new SpoolWriter(fd, dir_, std::move(part), PathFor(scan_id)));
 }
 
 absl::Status ScanSpool::Remove(absl::string_view scan_id) {
   std::string path = PathFor(scan_id);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("unlink", path);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("unlink", path, errno);
   return absl::OkStatus();
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/file_util.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/sha256.h"
@@ -72,8 +73,8 @@ class ScanSpool {
   std::string dir_;
 };
 
-// Makes `path` and its parents (like mkdir -p).
-absl::Status MakeDirectories(const std::string& path);
+// mkdir -p lives in common/file_util.h.
+using ::relay::MakeDirectories;
 
 }  // namespace relay::gateway
 
