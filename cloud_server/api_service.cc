@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "cloud_server/reactor_refs.h"
+#include "cloud_server/user_directory.h"
 #include "common/logging.h"
 #include "common/status_util.h"
 
@@ -17,8 +18,6 @@ namespace {
 using relay::v1::DataChunk;
 using relay::v1::Job;
 using relay::v1::UploadDocumentRequest;
-
-constexpr size_t kMaxUserLength = 128;
 
 // Runs `fn(user)` on the store executor and finishes the call with its status.
 template <typename Fn>
@@ -419,16 +418,31 @@ class DownloadReactor : public grpc::ServerWriteReactor<DataChunk>, public React
 
 absl::StatusOr<std::string> UserOf(const grpc::ServerContextBase& context) {
   const auto& metadata = context.client_metadata();
-  auto it = metadata.find(kUserMetadataKey);
+  auto it = metadata.find(kAuthorizationMetadataKey);
+  absl::Status refused;
   if (it == metadata.end() || it->second.empty()) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("no user: set the \"", kUserMetadataKey, "\" metadata"));
+    refused = absl::UnauthenticatedError(
+        metadata.find(kUserMetadataKey) != metadata.end()
+            ? "the x-relay-user header is not accepted any more: send "
+              "\"authorization: Bearer <token>\" (relayctl --token, RELAY_TOKEN or a "
+              "token file; tokens come from `cloud_server users add`)"
+            : "no credentials: send \"authorization: Bearer <token>\" (relayctl "
+              "--token, RELAY_TOKEN or a token file; tokens come from `cloud_server "
+              "users add`)");
+  } else {
+    const UserDirectory* directory = ApiUserDirectory();
+    if (directory == nullptr) {
+      refused = absl::UnauthenticatedError("the cloud server has no user directory");
+    } else {
+      absl::StatusOr<std::string> user = directory->Authenticate(
+          absl::string_view(it->second.data(), it->second.size()));
+      if (user.ok()) return user;
+      refused = user.status();
+    }
   }
-  if (it->second.size() > kMaxUserLength) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("user name is longer than ", kMaxUserLength, " characters"));
-  }
-  return std::string(it->second.data(), it->second.size());
+  LogWarning("event=auth_refused peer=%s reason=\"%s\"", context.peer(),
+             refused.message());
+  return refused;
 }
 
 grpc::ServerReadReactor<UploadDocumentRequest>* ApiService::UploadDocument(
@@ -451,8 +465,9 @@ grpc::ServerUnaryReactor* ApiService::ListDocuments(
 grpc::ServerUnaryReactor* ApiService::ListPrinters(
     grpc::CallbackServerContext* context, const relay::v1::ListPrintersRequest* /*request*/,
     relay::v1::ListPrintersResponse* response) {
-  return RunUnary(context, deps_.store_executor, [this, response](const std::string&) {
-    absl::StatusOr<std::vector<relay::v1::Printer>> printers = deps_.mirror->ListPrinters();
+  return RunUnary(context, deps_.store_executor, [this, response](const std::string& user) {
+    absl::StatusOr<std::vector<relay::v1::Printer>> printers =
+        deps_.mirror->ListPrinters(user);
     if (!printers.ok()) return printers.status();
     for (auto& p : *printers) *response->add_printers() = std::move(p);
     return absl::OkStatus();

@@ -13,7 +13,11 @@
 
 namespace relay::cloud {
 
-// The metadata key naming the user a CloudApi call acts for.
+// The metadata key of a CloudApi call's credentials: "Bearer <token>" (a user
+// token made by `cloud_server users add`; user_directory.h).
+inline constexpr char kAuthorizationMetadataKey[] = "authorization";
+// The old, trusted-header way of naming a user: refused with a message that
+// says what to send instead.
 inline constexpr char kUserMetadataKey[] = "x-relay-user";
 
 struct ApiDeps {
@@ -31,9 +35,10 @@ struct ApiDeps {
 
 // CloudApi for relayctl and the web page, all on the callback API: unary
 // calls run on the store executor and finish from there; uploads, downloads
-// and WatchJob are reactors with one write in flight. A call without
-// "x-relay-user" metadata is UNAUTHENTICATED; a user sees only their own
-// documents, jobs and scans (another user's id is NOT_FOUND).
+// and WatchJob are reactors with one write in flight. Every call is
+// authenticated by its bearer token (UserOf: UNAUTHENTICATED without a valid
+// one); a user sees only their own documents, jobs and scans (another user's
+// id is NOT_FOUND) and the printers of the gateways they may use.
 class ApiService : public relay::v1::CloudApi::CallbackService {
  public:
   static constexpr int64_t kDownloadChunkBytes = 256 * 1024;
@@ -70,7 +75,10 @@ class ApiService : public relay::v1::CloudApi::CallbackService {
   ApiDeps deps_;
 };
 
-// The user named by the call's metadata; UNAUTHENTICATED if missing.
+// The user the call's bearer token ("authorization: Bearer <token>") belongs
+// to, checked against ApiUserDirectory() (user_directory.h).
+// UNAUTHENTICATED, with the reason, for a missing, malformed, unknown or
+// revoked token. Every CloudApi handler calls it first.
 absl::StatusOr<std::string> UserOf(const grpc::ServerContextBase& context);
 
 }  // namespace relay::cloud

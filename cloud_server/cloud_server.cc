@@ -35,8 +35,13 @@ absl::StatusOr<std::unique_ptr<CloudServer>> CloudServer::Start(
   ASSIGN_OR_RETURN(std::string key, TunnelTokenSigner::LoadOrCreateKeyFile(key_file));
   s->signer_ = std::make_unique<TunnelTokenSigner>(std::move(key), options.clock,
                                                    options.token_ttl);
+  ASSIGN_OR_RETURN(s->user_store_, UserStore::Open(options.data_dir + "/cloud.db"));
+  s->users_ = std::make_unique<UserDirectory>(s->user_store_.get(), options.users_poll);
+  RETURN_IF_ERROR(s->users_->Start());
+  SetApiUserDirectory(s->users_.get());
   s->notifier_ = std::make_unique<JobNotifier>();
   s->mirror_ = std::make_unique<DeviceMirror>(s->store_.get(), options.clock);
+  s->mirror_->SetGatewayAccess(s->users_.get());
   s->jobs_ = std::make_unique<JobManager>(s->store_.get(), s->blobs_.get(),
                                           s->mirror_.get(), s->notifier_.get(),
                                           options.clock);
@@ -53,18 +58,24 @@ absl::StatusOr<std::unique_ptr<CloudServer>> CloudServer::Start(
   s->store_executor_ = std::make_unique<SerialExecutor>("cloud-store");
   s->io_executor_ = std::make_unique<SerialExecutor>("cloud-io");
   s->commit_executor_ = std::make_unique<SerialExecutor>("cloud-commit");
+  const bool tls = options.grpc.tls != nullptr && !options.grpc.tls->insecure();
   s->tunnel_service_ = std::make_unique<TunnelService>(TunnelDeps{
       s->jobs_.get(), s->library_.get(), s->signer_.get(), s->store_executor_.get(),
-      s->io_executor_.get(), s->commit_executor_.get()});
+      s->io_executor_.get(), s->commit_executor_.get(), tls});
   s->mirror_service_ = std::make_unique<MirrorService>(
-      s->mirror_.get(), s->jobs_.get(), s->library_.get(), s->store_executor_.get());
+      s->mirror_.get(), s->jobs_.get(), s->library_.get(), s->store_executor_.get(), tls);
   s->api_service_ = std::make_unique<ApiService>(ApiDeps{
       s->jobs_.get(), s->mirror_.get(), s->library_.get(), s->notifier_.get(),
       s->store_executor_.get(), s->io_executor_.get(), s->commit_executor_.get()});
 
   grpc::ServerBuilder builder;
-  ConfigureServerBuilder(builder, ServerOptions());
-  AddListeningPort(builder, options.listen, &s->port_);
+  ConfigureServerBuilder(builder, options.grpc);
+  // One port for relayctl (no client certificate: bearer tokens), gateways
+  // (CloudTunnel: gateway certificate) and the management server
+  // (CloudMirror: its certificate); each service checks its callers.
+  ServerOptions grpc = options.grpc;
+  grpc.client_certs = ClientCertPolicy::kOptional;
+  AddListeningPort(builder, options.listen, grpc, &s->port_);
   builder.RegisterService(s->tunnel_service_.get());
   builder.RegisterService(s->mirror_service_.get());
   builder.RegisterService(s->api_service_.get());
@@ -84,6 +95,7 @@ void CloudServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   if (dispatcher_ != nullptr) dispatcher_->Stop();
   if (notifier_ != nullptr) notifier_->Shutdown();
+  if (users_ != nullptr) users_->Stop();
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
@@ -91,6 +103,9 @@ void CloudServer::Shutdown(absl::Duration grace) {
   LogInfo("event=stopped");
 }
 
-CloudServer::~CloudServer() { Shutdown(absl::Seconds(1)); }
+CloudServer::~CloudServer() {
+  Shutdown(absl::Seconds(1));
+  if (ApiUserDirectory() == users_.get()) SetApiUserDirectory(nullptr);
+}
 
 }  // namespace relay::cloud

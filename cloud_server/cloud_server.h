@@ -18,7 +18,9 @@
 #include "cloud_server/sqlite_cloud_store.h"
 #include "cloud_server/tunnel_service.h"
 #include "cloud_server/tunnel_token.h"
+#include "cloud_server/user_directory.h"
 #include "common/clock.h"
+#include "common/grpc_util.h"
 #include "common/serial_executor.h"
 #include "grpcpp/server.h"
 
@@ -35,6 +37,11 @@ struct CloudServerOptions {
   ContentLimits limits;
   DispatcherOptions dispatcher;
   const Clock* clock = SystemClock::Get();
+  // Message size limits and TLS (grpc.tls null or insecure: plaintext, no
+  // certificate checks; the API still needs user tokens).
+  ServerOptions grpc;
+  // How often the users table is re-read (`cloud_server users ...`).
+  absl::Duration users_poll = absl::Seconds(1);
 };
 
 // The whole cloud service in one object: the store, the logic, the three
@@ -63,6 +70,8 @@ class CloudServer {
   const TunnelTokenSigner& signer() const { return *signer_; }
   JobDispatcher& dispatcher() { return *dispatcher_; }
   const std::string& blob_dir() const { return blob_dir_; }
+  UserStore& user_store() { return *user_store_; }
+  UserDirectory& users() { return *users_; }
 
  private:
   CloudServer() = default;
@@ -75,6 +84,8 @@ class CloudServer {
   std::unique_ptr<SqliteCloudStore> store_;
   std::unique_ptr<BlobStore> blobs_;
   std::unique_ptr<TunnelTokenSigner> signer_;
+  std::unique_ptr<UserStore> user_store_;
+  std::unique_ptr<UserDirectory> users_;
   std::unique_ptr<JobNotifier> notifier_;
   std::unique_ptr<DeviceMirror> mirror_;
   std::unique_ptr<JobManager> jobs_;

@@ -2,6 +2,7 @@
 // relayctl's calls, a gateway's tunnels and the management server's calls.
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -65,6 +66,18 @@ class CloudServiceTest : public ::testing::Test {
     auto server = CloudServer::Start(options, std::move(router));
     ASSERT_THAT(server, IsOk());
     server_ = std::move(server).value();
+    // The API authenticates bearer tokens: one user per name the tests use
+    // (kept across a restart: the users table is in the data dir).
+    for (const char* user : {"alice", "bob"}) {
+      if (tokens_.count(user) != 0) continue;
+      UserRecord record;
+      record.name = user;
+      record.gateways = {"*"};
+      tokens_[user] = NewUserToken();
+      record.token_sha256 = HashUserToken(tokens_[user]);
+      ASSERT_THAT(server_->user_store().Add(record), IsOk());
+    }
+    ASSERT_THAT(server_->users().Reload(), IsOk());
     channel_ = CreateRelayChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                   ChannelOptions());
     api_ = relay::v1::CloudApi::NewStub(channel_);
@@ -98,7 +111,7 @@ class CloudServiceTest : public ::testing::Test {
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& user) {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!user.empty()) ctx->AddMetadata(kUserMetadataKey, user);
+    if (!user.empty()) ctx->AddMetadata(kAuthorizationMetadataKey, "Bearer " + tokens_[user]);
     return ctx;
   }
 
@@ -289,6 +302,7 @@ class CloudServiceTest : public ::testing::Test {
   std::unique_ptr<relay::v1::CloudApi::Stub> api_;
   std::unique_ptr<relay::v1::CloudTunnel::Stub> tunnel_;
   std::unique_ptr<relay::v1::CloudMirror::Stub> mirror_;
+  std::map<std::string, std::string> tokens_;
 };
 
 TEST_F(CloudServiceTest, CallsWithoutAUserAreUnauthenticated) {
@@ -296,7 +310,39 @@ TEST_F(CloudServiceTest, CallsWithoutAUserAreUnauthenticated) {
   relay::v1::ListJobsResponse response;
   grpc::Status status = api_->ListJobs(ctx.get(), {}, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_THAT(status.error_message(), HasSubstr("x-relay-user"));
+  EXPECT_THAT(status.error_message(), HasSubstr("authorization: Bearer"));
+}
+
+TEST_F(CloudServiceTest, TheOldUserHeaderAndUnknownTokensAreUnauthenticated) {
+  for (auto set : std::vector<std::pair<const char*, std::string>>{
+           {kUserMetadataKey, "alice"},
+           {kAuthorizationMetadataKey, "Bearer rly_0123"},
+           {kAuthorizationMetadataKey, "Basic YWxpY2U6eA=="},
+           {kAuthorizationMetadataKey, std::string(4000, 'x')}}) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata(set.first, set.second);
+    relay::v1::ListJobsResponse response;
+    grpc::Status status = api_->ListJobs(&ctx, {}, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << set.second;
+  }
+}
+
+TEST_F(CloudServiceTest, AUserSeesOnlyThePrintersOfTheirGateways) {
+  UserRecord carol;
+  carol.name = "carol";
+  carol.gateways = {"gw-other"};
+  tokens_["carol"] = NewUserToken();
+  carol.token_sha256 = HashUserToken(tokens_["carol"]);
+  ASSERT_THAT(server_->user_store().Add(carol), IsOk());
+  ASSERT_THAT(server_->users().Reload(), IsOk());
+  auto ctx = As("carol");
+  relay::v1::ListPrintersResponse printers;
+  ASSERT_TRUE(api_->ListPrinters(ctx.get(), {}, &printers).ok());
+  EXPECT_EQ(printers.printers_size(), 0);
+  relay::v1::Document document = Upload("carol", Bytes(100, 9));
+  grpc::Status status;
+  Submit("carol", document.document_id(), "mfp-1", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(CloudServiceTest, ListsEveryPrinterWithItsRegistration) {
@@ -343,8 +389,24 @@ TEST_F(CloudServiceTest, PrintsADocumentThroughATunnel) {
   EXPECT_THAT(states, ::testing::Contains(relay::v1::JOB_STATE_PRINTING));
   EXPECT_EQ(states.back(), relay::v1::JOB_STATE_DONE);
 
-  // A gateway retrying a finished job is told not to print it again.
-  PrintRun again = RunPrint(TokenOfRequest(1), job.job_id(), relay::v1::JOB_STATE_DONE);
+  // The same token again is a replay: refused, the job untouched.
+  PrintRun replay = RunPrint(TokenOfRequest(1), job.job_id(), relay::v1::JOB_STATE_DONE);
+  EXPECT_EQ(replay.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(replay.status.error_message(), HasSubstr("already used"));
+  EXPECT_TRUE(replay.data.empty());
+  relay::v1::Job after_replay;
+  ASSERT_TRUE(GetJob("alice", job.job_id(), &after_replay).ok());
+  EXPECT_EQ(after_replay.history_size(), done.history_size());
+
+  // A gateway retrying a finished job (with the fresh token of a new
+  // dispatch) is told not to print it again.
+  TunnelClaims claims;
+  claims.direction = relay::v1::DIRECTION_PRINT;
+  claims.access_id = job.job_id();
+  claims.gateway_id = "gw-1";
+  claims.device_id = "mfp-1";
+  PrintRun again = RunPrint(server_->signer().Issue(claims), job.job_id(),
+                            relay::v1::JOB_STATE_DONE);
   EXPECT_TRUE(again.status.ok()) << again.status.error_message();
   EXPECT_TRUE(again.already_done);
   EXPECT_TRUE(again.data.empty());

@@ -53,6 +53,19 @@ absl::Status ContentLibrary::ValidateDocumentMetadata(
 absl::StatusOr<relay::v1::Document> ContentLibrary::CommitDocument(
     const std::string& user_id, const relay::v1::DocumentMetadata& metadata,
     BlobWriter& blob, const std::string& sha256_hex) {
+  absl::StatusOr<std::vector<StoredDocument>> existing = store_->ListDocuments(user_id);
+  if (!existing.ok()) {
+    blob.Discard();
+    return existing.status();
+  }
+  int64_t used = 0;
+  for (const StoredDocument& d : *existing) used += d.document.size();
+  if (used + blob.size() > limits_.max_user_bytes) {
+    blob.Discard();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "user ", user_id, " stores ", used, " bytes of documents; this one (", blob.size(),
+        " bytes) would exceed the quota of ", limits_.max_user_bytes, " bytes"));
+  }
   RETURN_IF_ERROR(blob.Commit());
   StoredDocument stored;
   stored.user_id = user_id;
@@ -101,6 +114,9 @@ absl::StatusOr<std::string> ContentLibrary::AuthorizeUpload(
                      " bytes exceeds the limit of ", limits_.max_scan_bytes, " bytes"));
   }
   RETURN_IF_ERROR(mirror_->CheckDeviceOfGateway(request.gateway_id(), request.device_id()));
+  // The user comes from the device's panel (the LAN): a scan is stored only
+  // for a user allowed on that gateway, never dropped into any account.
+  RETURN_IF_ERROR(mirror_->CheckUserGateway(request.user_id(), request.gateway_id()));
   TunnelClaims claims;
   claims.direction = relay::v1::DIRECTION_SCAN;
   claims.access_id = request.scan_id();

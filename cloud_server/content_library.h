@@ -21,6 +21,8 @@ namespace relay::cloud {
 struct ContentLimits {
   int64_t max_document_bytes = int64_t{2} << 30;
   int64_t max_scan_bytes = int64_t{2} << 30;
+  // All of one user's documents together (a tenant cannot fill the disk).
+  int64_t max_user_bytes = int64_t{20} << 30;
 };
 
 // The users' documents and scans: validation, durable commit (blob first,

@@ -46,10 +46,12 @@ absl::Status DeviceMirror::UpdateDevices(const relay::v1::DeviceList& list) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<relay::v1::Printer>> DeviceMirror::ListPrinters() {
+absl::StatusOr<std::vector<relay::v1::Printer>> DeviceMirror::ListPrinters(
+    const std::string& user) {
   ASSIGN_OR_RETURN(std::vector<GatewayMirror> gateways, store_->ListGateways());
   std::vector<relay::v1::Printer> printers;
   for (const GatewayMirror& g : gateways) {
+    if (!Visible(user, g.device_list.gateway_id())) continue;
     for (const relay::v1::DeviceInfo& device : g.device_list.devices()) {
       relay::v1::Printer& p = printers.emplace_back();
       p.set_gateway_id(g.device_list.gateway_id());
@@ -60,7 +62,8 @@ absl::StatusOr<std::vector<relay::v1::Printer>> DeviceMirror::ListPrinters() {
   return printers;
 }
 
-absl::StatusOr<DeviceLocation> DeviceMirror::Locate(const std::string& device_id) {
+absl::StatusOr<DeviceLocation> DeviceMirror::Locate(const std::string& device_id,
+                                                    const std::string& user) {
   ASSIGN_OR_RETURN(std::vector<GatewayMirror> gateways, store_->ListGateways());
   const GatewayMirror* best = nullptr;
   const relay::v1::DeviceInfo* best_device = nullptr;
@@ -68,6 +71,7 @@ absl::StatusOr<DeviceLocation> DeviceMirror::Locate(const std::string& device_id
     return std::make_tuple(d.registered() && g.online, g.online, d.registered());
   };
   for (const GatewayMirror& g : gateways) {  // Ordered by gateway id.
+    if (!Visible(user, g.device_list.gateway_id())) continue;
     for (const relay::v1::DeviceInfo& d : g.device_list.devices()) {
       if (d.device_id() != device_id) continue;
       if (best == nullptr || rank(g, d) > rank(*best, *best_device)) {
@@ -94,6 +98,15 @@ absl::Status DeviceMirror::CheckDeviceOfGateway(const std::string& gateway_id,
   }
   return absl::NotFoundError(
       absl::StrCat("gateway ", gateway_id, " has not reported any device list"));
+}
+
+absl::Status DeviceMirror::CheckUserGateway(const std::string& user,
+                                          const std::string& gateway_id) const {
+  if (access_ == nullptr || access_->MayUseGateway(user, gateway_id)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "user ", user, " is unknown or may not use gateway ", gateway_id));
 }
 
 void DeviceMirror::SetGatewayOnline(const std::string& gateway_id, bool online) {

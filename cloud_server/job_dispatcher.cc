@@ -134,6 +134,11 @@ bool JobDispatcher::Process(const std::string& job_id, Entry& entry, absl::Time 
     return true;
   }
   if (IsFinalJobState(job->state())) return false;
+  // A HELD job's document is at the gateway, which delivers it when the
+  // device can and reports DONE or FAILED. It is still routed again after
+  // --redispatch_after without news (and at a restart): the gateway answers
+  // from its hold (HELD again, or DONE if a report was lost) without a
+  // tunnel.
   if (jobs_->HasOpenTunnel(job_id)) {
     // The tunnel's end wakes the job again if it ends without an outcome.
     entry.immediate = false;
@@ -158,7 +163,9 @@ bool JobDispatcher::Process(const std::string& job_id, Entry& entry, absl::Time 
             absl::FormatDuration(options_.redispatch_after));
   }
 
-  absl::StatusOr<DeviceLocation> location = mirror_->Locate(job->device_id());
+  // Only among the gateways the job's owner may use, at every dispatch.
+  absl::StatusOr<DeviceLocation> location =
+      mirror_->Locate(job->device_id(), job->user_id());
   if (!location.ok()) {
     if (location.status().code() == absl::StatusCode::kNotFound) {
       jobs_->Fail(job_id, UnknownDeviceMessage(job->device_id())).IgnoreError();
@@ -213,7 +220,13 @@ bool JobDispatcher::Process(const std::string& job_id, Entry& entry, absl::Time 
   if (error.code() == absl::StatusCode::kNotFound) {
     LogWarning("event=job_device_unknown job=%s gateway=%s device=%s error=\"%s\"",
                job_id, location->gateway_id, job->device_id(), error.message());
-    jobs_->Fail(job_id, UnknownDeviceMessage(job->device_id())).IgnoreError();
+    // The management server's words say why (e.g. a refresh of the device
+    // information showed the device gone).
+    jobs_->Fail(job_id, error.message().empty()
+                            ? UnknownDeviceMessage(job->device_id())
+                            : absl::StrCat(UnknownDeviceMessage(job->device_id()), ": ",
+                                           error.message()))
+        .IgnoreError();
     return false;
   }
   if (IsPermanent(error.code())) {

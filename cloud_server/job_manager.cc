@@ -60,7 +60,7 @@ absl::StatusOr<Job> JobManager::SubmitPrint(const std::string& user_id,
         absl::StrCat("client_request_id is longer than ", kMaxIdLength, " characters"));
   }
   ASSIGN_OR_RETURN(StoredDocument document, store_->GetDocument(user_id, document_id));
-  ASSIGN_OR_RETURN(DeviceLocation location, mirror_->Locate(device_id));
+  ASSIGN_OR_RETURN(DeviceLocation location, mirror_->Locate(device_id, user_id));
   if (location.device.has_capabilities() && !location.device.capabilities().print()) {
     return absl::FailedPreconditionError(
         absl::StrCat("device ", device_id, " cannot print"));
@@ -180,6 +180,19 @@ absl::StatusOr<PrintTicket> JobManager::OpenPrintTunnel(const TunnelClaims& clai
         "job ", job->job_id(), " is for device ", job->device_id(), ", not ",
         claims.device_id));
   }
+  // Single use before anything else: a replayed token is refused whatever
+  // the job's state, and touches nothing. (Each dispatch of a job carries a
+  // fresh token, so an idempotent retry never needs an old one.)
+  absl::Status consumed =
+      store_->ConsumeTokenNonce(claims.nonce, claims.expires, clock_->Now());
+  if (consumed.code() == absl::StatusCode::kAlreadyExists) {
+    LogWarning("event=token_replay job=%s gateway=%s device=%s", job->job_id(),
+               claims.gateway_id, claims.device_id);
+    return absl::PermissionDeniedError(absl::StrCat(
+        "tunnel token for job ", job->job_id(),
+        " was already used; each tunnel request carries a new token"));
+  }
+  RETURN_IF_ERROR(consumed);
   ticket.job = *job;
   if (job->state() == relay::v1::JOB_STATE_DONE) {
     ticket.already_done = true;
@@ -196,14 +209,6 @@ absl::StatusOr<PrintTicket> JobManager::OpenPrintTunnel(const TunnelClaims& clai
           absl::StrCat("a tunnel for job ", job->job_id(), " is already open"));
     }
   }
-  absl::Status consumed =
-      store_->ConsumeTokenNonce(claims.nonce, claims.expires, clock_->Now());
-  if (consumed.code() == absl::StatusCode::kAlreadyExists) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "tunnel token for job ", job->job_id(),
-        " was already used; each tunnel request carries a new token"));
-  }
-  RETURN_IF_ERROR(consumed);
   ASSIGN_OR_RETURN(ticket.document,
                    store_->GetDocument(job->user_id(), job->document_id()));
   absl::StatusOr<std::unique_ptr<BlobReader>> reader =
@@ -245,7 +250,8 @@ absl::StatusOr<Job> JobManager::FinishPrintTunnel(const std::string& job_id,
                                                   const relay::v1::TunnelResult& result,
                                                   const relay::v1::Document& document) {
   JobUpdate update;
-  if (result.state() == relay::v1::JOB_STATE_DONE) {
+  if (result.state() == relay::v1::JOB_STATE_DONE ||
+      result.state() == relay::v1::JOB_STATE_HELD) {
     if (!result.sha256_hex().empty() && result.sha256_hex() != document.sha256_hex()) {
       update.state = relay::v1::JOB_STATE_FAILED;
       update.reason = absl::StrCat("the device received bytes with sha256 ",
@@ -256,6 +262,13 @@ absl::StatusOr<Job> JobManager::FinishPrintTunnel(const std::string& job_id,
       update.state = relay::v1::JOB_STATE_FAILED;
       update.reason = absl::StrCat("the device received ", result.bytes_delivered(),
                                    " bytes of ", document.size());
+    } else if (result.state() == relay::v1::JOB_STATE_HELD) {
+      // The gateway has the document and delivers it when the device can
+      // execute it; it reports DONE or FAILED later through the management
+      // server (JobProgress).
+      update.state = relay::v1::JOB_STATE_HELD;
+      update.reason = result.reason().empty() ? "the device cannot execute the job now"
+                                              : result.reason();
     } else {
       update.state = relay::v1::JOB_STATE_DONE;
       update.reason = "";
@@ -266,14 +279,18 @@ absl::StatusOr<Job> JobManager::FinishPrintTunnel(const std::string& job_id,
                                             : result.reason();
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat("TunnelResult state must be DONE or FAILED, not ",
+        absl::StrCat("TunnelResult state must be DONE, HELD or FAILED, not ",
                      JobStateName(result.state())));
   }
-  update.detail =
-      update.state == relay::v1::JOB_STATE_DONE
-          ? absl::StrCat("printed by gateway ", gateway_id, " (",
-                         document.size(), " bytes delivered)")
-          : absl::StrCat("gateway ", gateway_id, ": FAILED (", *update.reason, ")");
+  if (update.state == relay::v1::JOB_STATE_DONE) {
+    update.detail = absl::StrCat("printed by gateway ", gateway_id, " (",
+                                 document.size(), " bytes delivered)");
+  } else if (update.state == relay::v1::JOB_STATE_HELD) {
+    update.detail = absl::StrCat("held at gateway ", gateway_id, " (", *update.reason,
+                                 "); the gateway delivers it when the device can");
+  } else {
+    update.detail = absl::StrCat("gateway ", gateway_id, ": FAILED (", *update.reason, ")");
+  }
   absl::StatusOr<Job> job = Update(job_id, std::move(update), "job_result");
   if (job.status().code() == absl::StatusCode::kFailedPrecondition) {
     return store_->GetJob(job_id);  // Ended already (e.g. forwarded progress).

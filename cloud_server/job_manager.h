@@ -65,9 +65,11 @@ class JobManager {
   // --- Print tunnels -------------------------------------------------------
   // `claims` were verified by the caller. Consumes the token's nonce, checks
   // the job's state and marks it PRINTING. A job already DONE yields
-  // already_done (no nonce needed: nothing is sent).
+  // already_done. The nonce is consumed first, whatever the job's state: a
+  // replayed token is PERMISSION_DENIED and changes nothing.
   absl::StatusOr<PrintTicket> OpenPrintTunnel(const TunnelClaims& claims);
-  // The gateway's outcome. `result.state` must be DONE or FAILED.
+  // The gateway's outcome. `result.state` must be DONE, FAILED or HELD (the
+  // gateway holds the received document until the device can execute it).
   absl::StatusOr<relay::v1::Job> FinishPrintTunnel(
       const std::string& job_id, const std::string& gateway_id,
       const relay::v1::TunnelResult& result, const relay::v1::Document& document);

@@ -14,9 +14,11 @@ namespace relay::cloud {
 // I/O) and finishes from there; callback threads never block.
 class MirrorService : public relay::v1::CloudMirror::CallbackService {
  public:
+  // `tls`: only the management server's certificate (relay-service://mgmt)
+  // may call.
   MirrorService(DeviceMirror* mirror, JobManager* jobs, ContentLibrary* library,
-                SerialExecutor* executor)
-      : mirror_(mirror), jobs_(jobs), library_(library), executor_(executor) {}
+                SerialExecutor* executor, bool tls = false)
+      : mirror_(mirror), jobs_(jobs), library_(library), executor_(executor), tls_(tls) {}
 
   grpc::ServerUnaryReactor* UpdateDevices(
       grpc::CallbackServerContext* context, const relay::v1::DeviceList* request,
@@ -34,6 +36,7 @@ class MirrorService : public relay::v1::CloudMirror::CallbackService {
   JobManager* jobs_;
   ContentLibrary* library_;
   SerialExecutor* executor_;
+  bool tls_;
 };
 
 }  // namespace relay::cloud

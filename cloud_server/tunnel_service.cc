@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "common/sha256.h"
 #include "common/status_util.h"
+#include "common/tls_config.h"
 
 namespace relay::cloud {
 namespace {
@@ -39,8 +40,8 @@ grpc::Status Invalid(const std::string& message) {
 class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
                       public ReactorRefs {
  public:
-  TunnelReactor(const TunnelDeps& deps, std::string peer)
-      : deps_(deps), peer_(std::move(peer)) {
+  TunnelReactor(const TunnelDeps& deps, std::string peer, PeerIdentity identity)
+      : deps_(deps), peer_(std::move(peer)), identity_(std::move(identity)) {
     StartRead(&up_);
   }
 
@@ -226,6 +227,14 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
     claims_.access_id = open_.job_id();
     claims_.gateway_id = open_.gateway_id();
     claims_.device_id = open_.device_id();
+    // The token is bound to a gateway; the certificate says which gateway is
+    // calling. A token stolen from (or replayed by) another gateway stops here.
+    absl::Status caller =
+        CheckGatewayPeer(identity_, deps_.require_gateway_cert, open_.gateway_id());
+    if (!caller.ok()) {
+      FinishLocked(ToGrpcStatus(caller));
+      return;
+    }
     TunnelClaims expected = claims_;
     if (open_.direction() == relay::v1::DIRECTION_SCAN) {
       if (open_.size() <= 0) {
@@ -364,13 +373,19 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
   void HandleResultLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     relay::v1::TunnelResult result = up_.result();
     if (result.state() != relay::v1::JOB_STATE_DONE &&
-        result.state() != relay::v1::JOB_STATE_FAILED) {
-      FinishLocked(Invalid(absl::StrCat("TunnelResult state must be DONE or FAILED, not ",
-                                        JobStateName(result.state()))));
+        result.state() != relay::v1::JOB_STATE_FAILED &&
+        result.state() != relay::v1::JOB_STATE_HELD) {
+      FinishLocked(Invalid(absl::StrCat(
+          "TunnelResult state must be DONE, HELD or FAILED, not ",
+          JobStateName(result.state()))));
       return;
     }
-    if (result.state() == relay::v1::JOB_STATE_DONE && phase_ != Phase::kPrintAwaitResult) {
-      FinishLocked(Invalid("TunnelResult DONE before the whole document was sent"));
+    // HELD: the gateway has the whole document and holds it until the device
+    // can execute it (related design 3).
+    if (result.state() != relay::v1::JOB_STATE_FAILED &&
+        phase_ != Phase::kPrintAwaitResult) {
+      FinishLocked(Invalid(absl::StrCat("TunnelResult ", JobStateName(result.state()),
+                                        " before the whole document was sent")));
       return;
     }
     // A FAILED result may come early (the device faulted): stop sending.
@@ -529,6 +544,7 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
 
   const TunnelDeps deps_;
   const std::string peer_;
+  const PeerIdentity identity_;
 
   absl::Mutex mu_;
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kAwaitOpen;
@@ -567,7 +583,7 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
 
 grpc::ServerBidiReactor<TunnelUp, TunnelDown>* TunnelService::Tunnel(
     grpc::CallbackServerContext* context) {
-  return new TunnelReactor(deps_, context->peer());
+  return new TunnelReactor(deps_, context->peer(), PeerIdentityOf(*context));
 }
 
 }  // namespace relay::cloud

@@ -22,6 +22,9 @@ struct TunnelDeps {
   SerialExecutor* io_executor;
   // fsync + rename + row insert of finished uploads.
   SerialExecutor* commit_executor;
+  // TLS: the tunnel's TunnelOpen.gateway_id (and so its token's gateway)
+  // must be the gateway named by the caller's client certificate.
+  bool require_gateway_cert = false;
 };
 
 // CloudTunnel: one ServerBidiReactor per tunnel a gateway opens (no thread

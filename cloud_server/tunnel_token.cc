@@ -126,6 +126,9 @@ std::string TunnelTokenSigner::Issue(TunnelClaims claims) const {
 absl::StatusOr<TunnelClaims> TunnelTokenSigner::Verify(
     const std::string& token, const TunnelClaims& expected) const {
   if (token.empty()) return absl::UnauthenticatedError("tunnel token is missing");
+  if (token.size() > kMaxTokenBytes) {
+    return absl::UnauthenticatedError("tunnel token is too long");
+  }
   std::vector<std::string> parts = absl::StrSplit(token, '.');
   std::string payload;
   std::string mac;

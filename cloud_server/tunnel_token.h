@@ -47,6 +47,8 @@ class TunnelTokenSigner {
   TunnelTokenSigner(std::string key, const Clock* clock, absl::Duration ttl);
 
   static constexpr int kMinKeyBytes = 32;
+  // Longer tokens are refused before any parsing (ours are ~250 bytes).
+  static constexpr size_t kMaxTokenBytes = 2048;
 
   // Reads the key file, or creates it with kMinKeyBytes random bytes (mode
   // 0600) if it does not exist. Fails with a message that says what to fix.

@@ -29,7 +29,11 @@ std::shared_ptr<grpc::Channel> CreateRelayChannel(const std::string& address,
     // (and so the TCP connection) with the control channel.
     args.SetInt("relay.dedicated_channel", 1);
   }
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address,
+                                   options.tls != nullptr
+                                       ? options.tls->ChannelCredentials()
+                                       : grpc::InsecureChannelCredentials(),
+                                   args);
 }
 
 void ConfigureServerBuilder(grpc::ServerBuilder& builder,
@@ -48,11 +52,23 @@ void ConfigureServerBuilder(grpc::ServerBuilder& builder,
       GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_timeout)));
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_concurrent_streams);
 }
 
 void AddListeningPort(grpc::ServerBuilder& builder, const std::string& address,
                       int* selected_port) {
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), selected_port);
+}
+
+void AddListeningPort(grpc::ServerBuilder& builder, const std::string& address,
+                      const ServerOptions& options, int* selected_port) {
+  builder.AddListeningPort(address,
+                           options.tls != nullptr
+                               ? options.tls->ServerCredentials(options.client_certs)
+                               : grpc::InsecureServerCredentials(),
+                           selected_port);
 }
 
 }  // namespace relay

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/tls_config.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/server_builder.h"
 
@@ -22,6 +23,9 @@ struct ChannelOptions {
   // Bulk data gets a channel of its own, apart from control traffic.
   bool dedicated = false;
   int max_receive_message_bytes = 8 * 1024 * 1024;
+  // TLS credentials (common/tls_config.h). Null: plaintext, for in-process
+  // tests and the LAN side only; the binaries set it from --tls_dir/--insecure.
+  std::shared_ptr<const TlsConfig> tls;
 };
 
 std::shared_ptr<grpc::Channel> CreateRelayChannel(const std::string& address,
@@ -34,6 +38,14 @@ struct ServerOptions {
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
   int max_receive_message_bytes = 8 * 1024 * 1024;
+  // Request headers (metadata) beyond this are refused by gRPC's HTTP/2 layer.
+  int max_metadata_bytes = 16 * 1024;
+  // Streams one connection may have open at once.
+  int max_concurrent_streams = 1000;
+  // TLS credentials and what is asked of clients' certificates. Null tls:
+  // plaintext (in-process tests, the LAN side).
+  std::shared_ptr<const TlsConfig> tls;
+  ClientCertPolicy client_certs = ClientCertPolicy::kRequire;
 };
 
 // Applies the options, and enables the standard health service and server
@@ -45,6 +57,10 @@ void ConfigureServerBuilder(grpc::ServerBuilder& builder,
 // with port 0 in tests).
 void AddListeningPort(grpc::ServerBuilder& builder, const std::string& address,
                       int* selected_port);
+// The same with the credentials of `options` (TLS unless options.tls is null
+// or insecure).
+void AddListeningPort(grpc::ServerBuilder& builder, const std::string& address,
+                      const ServerOptions& options, int* selected_port);
 
 }  // namespace relay
 

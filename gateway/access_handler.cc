@@ -5,12 +5,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "gateway/executability.h"
+#include "gateway/hold_spool.h"
 #include "gateway/ids.h"
 
 namespace relay::gateway {
 
 struct AccessHandler::Access {
-  enum Kind { kPrint, kScan };
+  // kHeld: a held print delivered from the hold spool.
+  enum Kind { kPrint, kScan, kHeld };
   Kind kind = kPrint;
   // Registration request id: the job id for a print, "scan:<id>" for a scan.
   std::string request_id;
@@ -21,6 +24,7 @@ struct AccessHandler::Access {
   relay::v1::TunnelRequest request;  // print
   PendingScan scan;                  // scan
   std::function<void(absl::Status)> done;  // scan
+  HeldJob held;                            // held
   bool granted = false;
   std::string registration_change;
 };
@@ -134,6 +138,18 @@ void AccessHandler::StartPrint(std::shared_ptr<Access> access) {
     Finish(access, absl::OkStatus());
     return;
   }
+  if (deps_.holds != nullptr) {
+    absl::StatusOr<std::optional<HeldJob>> held = deps_.holds->Get(access->job_id);
+    if (held.ok() && held->has_value()) {
+      // The cloud routed a job this gateway holds (e.g. after a restart of
+      // the cloud): it stays held here; the cloud hears so again.
+      LogInfo("event=job_still_held job=%s gateway=%s device=%s reason=\"%s\"",
+              access->job_id, gateway_id, access->device_id, (*held)->reason);
+      Report(*access, relay::v1::JOB_STATE_HELD, (*held)->reason);
+      Finish(access, absl::OkStatus());
+      return;
+    }
+  }
   Acquire(access);
 }
 
@@ -220,6 +236,8 @@ void AccessHandler::OnGranted(std::shared_ptr<Access> access,
   workers_->Post([this, access] {
     if (access->kind == Access::kPrint) {
       RunPrint(access);
+    } else if (access->kind == Access::kHeld) {
+      RunHeldDelivery(access);
     } else {
       RunScan(access);
     }
@@ -262,6 +280,13 @@ void AccessHandler::RunPrint(std::shared_ptr<Access> access) {
     Finish(access, absl::OkStatus());
     return;
   }
+  if (deps_.holds != nullptr) {
+    std::string reason = HoldReason(*device, driver, access->request);
+    if (!reason.empty()) {
+      RunHoldIntake(access, *device, reason);
+      return;
+    }
+  }
   PrintJob job;
   job.gateway_id = gateway_id;
   job.request = access->request;
@@ -298,6 +323,233 @@ void AccessHandler::RunPrint(std::shared_ptr<Access> access) {
   }
   Report(*access, outcome.state, outcome.reason);
   Finish(access, absl::OkStatus());
+}
+
+std::string AccessHandler::HoldReason(const relay::v1::DeviceInfo& device,
+                                      DeviceDriver* driver,
+                                      const relay::v1::TunnelRequest& request) {
+  relay::v1::DeviceInfo current = device;
+  absl::StatusOr<relay::v1::DeviceInfo> status = driver->GetStatus(device);
+  if (status.ok()) {
+    current.set_status(status->status());
+    if (status->has_capabilities()) *current.mutable_capabilities() = status->capabilities();
+  } else {
+    LogWarning("event=device_status_failed job=%s gateway=%s device=%s error=\"%s\"",
+               request.job_id(), deps_.identity.gateway_id, device.device_id(),
+               status.status().ToString());
+    current.set_status(relay::v1::DEVICE_STATUS_OFFLINE);
+  }
+  JobRequirements requirements;
+  requirements.content_type = request.content_type();
+  requirements.options = request.options();
+  std::string reason = CheckExecutable(current, requirements);
+  if (!reason.empty() || request.job_id().empty()) return reason;
+  // Jobs held earlier for the same device go first.
+  absl::StatusOr<std::vector<HeldJob>> held = deps_.holds->List();
+  if (held.ok()) {
+    for (const HeldJob& earlier : *held) {
+      if (earlier.device_id == device.device_id() && earlier.job_id != request.job_id()) {
+        return absl::StrCat("waiting behind job ", earlier.job_id, ", held for device ",
+                            device.device_id(), " (", earlier.reason, ")");
+      }
+    }
+  }
+  return "";
+}
+
+void AccessHandler::RunHoldIntake(std::shared_ptr<Access> access,
+                                  const relay::v1::DeviceInfo& device,
+                                  const std::string& reason) {
+  const std::string& gateway_id = deps_.identity.gateway_id;
+  LogInfo("event=job_hold job=%s gateway=%s device=%s reason=\"%s\"", access->job_id,
+          gateway_id, access->device_id, reason);
+  absl::Time now = deps_.clock->Now();
+  HoldSpoolDriver spool(
+      deps_.hold_dir,
+      [this, access, reason, now](const std::string& path,
+                                  const DevicePrintResult& result) -> absl::Status {
+        HeldJob held;
+        held.job_id = access->job_id;
+        held.device_id = access->device_id;
+        held.request = access->request;
+        held.reason = reason;
+        held.spool_path = path;
+        held.size = result.bytes_received;
+        held.sha256_hex = result.sha256_hex;
+        held.held_at = now;
+        held.expires = now + deps_.hold_timeout;
+        return deps_.holds->Add(held);
+      });
+  PrintJob job;
+  job.gateway_id = gateway_id;
+  job.request = access->request;
+  job.device = device;
+  job.registration_change = access->registration_change;
+  job.hold_reason = reason;
+  PrintOutcome outcome = deps_.tunnels->RunPrint(job, &spool, PrintCallbacks());
+  if (outcome.state == relay::v1::JOB_STATE_HELD) {
+    LogInfo("event=job_held job=%s gateway=%s device=%s bytes=%d sha256=%s "
+            "expires_in=%s reason=\"%s\"",
+            access->job_id, gateway_id, access->device_id, outcome.bytes_delivered,
+            outcome.sha256_hex, absl::FormatDuration(deps_.hold_timeout), reason);
+    Finish(access, absl::OkStatus());
+    if (deps_.on_held) deps_.on_held();
+    return;
+  }
+  // Not held after all (tunnel broke, already done...): nothing stays behind.
+  deps_.holds->Remove(access->job_id).IgnoreError();
+  std::remove(HoldSpoolDriver::PathFor(deps_.hold_dir, access->job_id).c_str());
+  if (outcome.state == relay::v1::JOB_STATE_DONE && outcome.already_done) {
+    deps_.store->MarkJobDelivered(access->job_id, access->device_id, deps_.clock->Now())
+        .IgnoreError();
+  }
+  LogWarning("event=job_hold_failed job=%s gateway=%s device=%s state=%s reason=\"%s\"",
+             access->job_id, gateway_id, access->device_id,
+             relay::v1::JobState_Name(outcome.state), outcome.reason);
+  Report(*access, outcome.state, outcome.reason);
+  Finish(access, absl::OkStatus());
+}
+
+void AccessHandler::DeliverHeld(const HeldJob& job) {
+  auto access = std::make_shared<Access>();
+  access->kind = Access::kHeld;
+  access->held = job;
+  access->request = job.request;
+  access->job_id = job.job_id;
+  access->request_id = job.job_id;
+  access->device_id = job.device_id;
+  access->user_id = job.request.user_id();
+  control_.Post([this, access] {
+    {
+      absl::MutexLock lock(&mu_);
+      if (shutdown_) return;
+      if (!active_.insert(access->request_id).second) return;  // being worked on
+    }
+    // The device's state is checked before registration control: a device
+    // that cannot print is not swapped in just to be asked.
+    workers_->Post([this, access] { CheckHeld(access); });
+  });
+}
+
+void AccessHandler::CheckHeld(std::shared_ptr<Access> access) {
+  const std::string& gateway_id = deps_.identity.gateway_id;
+  std::optional<relay::v1::DeviceInfo> device = deps_.devices->Find(access->device_id);
+  DeviceDriver* driver = device.has_value() ? deps_.drivers->ForDevice(*device) : nullptr;
+  std::string reason;
+  if (!device.has_value()) {
+    reason = absl::StrCat("device ", access->device_id,
+                          " is not in the gateway's device list (gone from the LAN?)");
+  } else if (driver == nullptr) {
+    reason = absl::StrCat("no driver for device ", access->device_id);
+  } else {
+    reason = HoldReason(*device, driver, access->request);
+  }
+  if (!reason.empty()) {
+    if (reason != access->held.reason) {
+      LogInfo("event=job_hold_reason job=%s gateway=%s device=%s reason=\"%s\"",
+              access->job_id, gateway_id, access->device_id, reason);
+      deps_.holds->UpdateReason(access->job_id, reason).IgnoreError();
+      Report(*access, relay::v1::JOB_STATE_HELD, reason);
+    }
+    Finish(access, absl::OkStatus());
+    return;
+  }
+  LogInfo("event=job_executable job=%s gateway=%s device=%s held_for=%s", access->job_id,
+          gateway_id, access->device_id,
+          absl::FormatDuration(absl::Trunc(deps_.clock->Now() - access->held.held_at,
+                                           absl::Milliseconds(1))));
+  control_.Post([this, access] { Acquire(access); });
+}
+
+void AccessHandler::RunHeldDelivery(std::shared_ptr<Access> access) {
+  const std::string& gateway_id = deps_.identity.gateway_id;
+  const HeldJob& held = access->held;
+  std::optional<relay::v1::DeviceInfo> device = deps_.devices->Find(access->device_id);
+  DeviceDriver* driver = device.has_value() ? deps_.drivers->ForDevice(*device) : nullptr;
+  auto keep_holding = [&](const std::string& reason) {
+    LogWarning("event=held_delivery_failed job=%s gateway=%s device=%s reason=\"%s\"",
+               access->job_id, gateway_id, access->device_id, reason);
+    deps_.holds->UpdateReason(access->job_id, reason).IgnoreError();
+    Report(*access, relay::v1::JOB_STATE_HELD, reason);
+    Finish(access, absl::OkStatus());
+  };
+  if (driver == nullptr) {
+    keep_holding(absl::StrCat("device ", access->device_id, " cannot be reached"));
+    return;
+  }
+  relay::v1::PrintHeader header;
+  header.set_device_id(access->device_id);
+  header.set_job_id(access->job_id);
+  header.set_size(held.size);
+  header.set_content_type(held.request.content_type());
+  header.set_document_name(held.request.document_name());
+  absl::StatusOr<std::unique_ptr<PrintSink>> sink = driver->StartPrint(*device, header);
+  if (!sink.ok()) {
+    keep_holding(absl::StrCat("device ", access->device_id,
+                              " refused the job: ", sink.status().message()));
+    return;
+  }
+  Report(*access, relay::v1::JOB_STATE_PRINTING,
+         absl::StrCat("delivered by the gateway after the hold (", held.reason, ")"));
+  LogInfo("event=printing job=%s gateway=%s device=%s from=hold", access->job_id,
+          gateway_id, access->device_id);
+  absl::StatusOr<DevicePrintResult> printed = PrintFromFile(held.spool_path, sink->get());
+  if (printed.ok() && !printed->duplicate &&
+      (printed->bytes_received != held.size ||
+       (!printed->sha256_hex.empty() && printed->sha256_hex != held.sha256_hex))) {
+    printed = absl::DataLossError(absl::StrCat(
+        "the device received ", printed->bytes_received, " bytes with sha256 ",
+        printed->sha256_hex, "; the held document has ", held.size, " bytes, sha256 ",
+        held.sha256_hex));
+  }
+  if (!printed.ok()) {
+    if (printed.status().code() == absl::StatusCode::kDataLoss) {
+      std::string reason = absl::StrCat("held document lost: ", printed.status().message());
+      Report(*access, relay::v1::JOB_STATE_FAILED, reason);
+      deps_.holds->Remove(access->job_id).IgnoreError();
+      std::remove(held.spool_path.c_str());
+      Finish(access, absl::OkStatus());
+      return;
+    }
+    keep_holding(absl::StrCat("device error: ", printed.status().message()));
+    return;
+  }
+  deps_.store->MarkJobDelivered(access->job_id, access->device_id, deps_.clock->Now())
+      .IgnoreError();
+  deps_.holds->Remove(access->job_id).IgnoreError();
+  std::remove(held.spool_path.c_str());
+  LogInfo("event=job_done job=%s gateway=%s device=%s bytes=%d sha256=%s from=hold",
+          access->job_id, gateway_id, access->device_id, held.size, held.sha256_hex);
+  Report(*access, relay::v1::JOB_STATE_DONE,
+         printed->duplicate ? "the device had printed this job before" : "");
+  Finish(access, absl::OkStatus());
+}
+
+void AccessHandler::ExpireHeld(const HeldJob& job) {
+  auto access = std::make_shared<Access>();
+  access->kind = Access::kHeld;
+  access->held = job;
+  access->request = job.request;
+  access->job_id = job.job_id;
+  access->request_id = job.job_id;
+  access->device_id = job.device_id;
+  control_.Post([this, access] {
+    {
+      absl::MutexLock lock(&mu_);
+      if (shutdown_) return;
+      if (!active_.insert(access->request_id).second) return;
+    }
+    const HeldJob& held = access->held;
+    std::string reason = absl::StrCat(
+        "the hold expired: the device could not execute the job within ",
+        absl::FormatDuration(held.expires - held.held_at), " (", held.reason, ")");
+    LogWarning("event=job_hold_expired job=%s gateway=%s device=%s reason=\"%s\"",
+               access->job_id, deps_.identity.gateway_id, access->device_id, reason);
+    deps_.holds->Remove(access->job_id).IgnoreError();
+    std::remove(held.spool_path.c_str());
+    Report(*access, relay::v1::JOB_STATE_FAILED, reason);
+    Finish(access, absl::OkStatus());
+  });
 }
 
 void AccessHandler::RunScan(std::shared_ptr<Access> access) {

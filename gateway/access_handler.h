@@ -15,6 +15,7 @@
 #include "gateway/device_list.h"
 #include "gateway/gateway_identity.h"
 #include "gateway/gateway_store.h"
+#include "gateway/hold_store.h"
 #include "gateway/mgmt_client.h"
 #include "gateway/registration_manager.h"
 #include "gateway/tunnel_client.h"
@@ -53,6 +54,17 @@ class AccessHandler {
     const Clock* clock = nullptr;
     // Tunnels relaying at once; further granted accesses queue.
     int max_active_tunnels = 8;
+    // Hold until executable (related design 3). With `holds` set, a print
+    // whose device cannot execute it now (executability.h: offline, paper or
+    // toner out, busy without a queue, format/colour/duplex lacking) is
+    // received into `hold_dir`, recorded in `holds` and answered HELD; the
+    // HoldManager later calls DeliverHeld / ExpireHeld. Null: every print
+    // goes straight to the device, as before.
+    HoldStore* holds = nullptr;
+    std::string hold_dir;
+    absl::Duration hold_timeout = absl::Hours(1);
+    // Called when a job was held (pokes the HoldManager).
+    std::function<void()> on_held;
   };
 
   explicit AccessHandler(Deps deps);
@@ -65,6 +77,15 @@ class AccessHandler {
   // server, tunnel). `done` gets OK once the cloud stored it and the spool row
   // is gone, or the error (the caller retries later). Non-blocking.
   void UploadScan(const PendingScan& scan, std::function<void(absl::Status)> done);
+
+  // A held job's turn (HoldManager): if its device can execute it now, it is
+  // printed from the hold spool (registration control applies as for any
+  // print) and reported DONE; otherwise its HELD reason is brought up to
+  // date. Skipped if the job is being worked on. Non-blocking.
+  void DeliverHeld(const HeldJob& job);
+  // A held job's hold expired: reported FAILED with the reason, spool and
+  // hold removed. Non-blocking.
+  void ExpireHeld(const HeldJob& job);
 
   // Refuses new accesses and cancels the tunnels in progress.
   void Shutdown();
@@ -84,6 +105,15 @@ class AccessHandler {
   void OnNotGranted(std::shared_ptr<Access> access, const absl::Status& status);
   void RunPrint(std::shared_ptr<Access> access);
   void RunScan(std::shared_ptr<Access> access);
+  // Related design 3: why the device cannot execute the access's print now
+  // ("" if it can). Queries the device (blocking: worker threads only).
+  std::string HoldReason(const relay::v1::DeviceInfo& device, DeviceDriver* driver,
+                         const relay::v1::TunnelRequest& request);
+  // Receives the document into the hold spool and answers HELD.
+  void RunHoldIntake(std::shared_ptr<Access> access, const relay::v1::DeviceInfo& device,
+                     const std::string& reason);
+  void CheckHeld(std::shared_ptr<Access> access);
+  void RunHeldDelivery(std::shared_ptr<Access> access);
   // The access is over: releases its registration (if granted) and its slot
   // in the active set.
   void Finish(std::shared_ptr<Access> access, const absl::Status& scan_status);

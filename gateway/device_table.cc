@@ -239,6 +239,12 @@ bool DeviceTable::UpdateStatic(const DeviceInfo& info, absl::Time now) {
     merged.set_device_id(entry.info.device_id());
     merged.set_address(entry.info.address());
     merged.set_protocol("mfp-sim");
+    // The device's answer is LAN input like an announcement: the same checks
+    // (text sizes, control characters, formats); a malformed one is ignored.
+    if (!SanitizeAnnouncedDevice(merged, "", now).ok()) return false;
+    if (!relay::v1::DeviceStatus_IsValid(merged.status())) {
+      merged.set_status(relay::v1::DEVICE_STATUS_UNSPECIFIED);
+    }
     merged.set_discovered_by("static");
     merged.clear_registered();
     merged.clear_is_gateway_host();

@@ -18,7 +18,9 @@
 #include "common/logging.h"
 #include "common/process.h"
 #include "common/ready_file.h"
+#include "common/tls_flags.h"
 #include "gateway/access_handler.h"
+#include "gateway/device_info_responder.h"
 #include "gateway/device_list.h"
 #include "gateway/device_reporter.h"
 #include "gateway/device_table.h"
@@ -26,6 +28,8 @@
 #include "gateway/discovery.h"
 #include "gateway/gateway_identity.h"
 #include "gateway/gateway_store.h"
+#include "gateway/hold_manager.h"
+#include "gateway/hold_store.h"
 #include "gateway/lan_service.h"
 #include "gateway/mfp_sim_driver.h"
 #include "gateway/mgmt_client.h"
@@ -97,7 +101,19 @@ ABSL_FLAG(absl::Duration, max_backoff, absl::Seconds(30),
           "Cap of the session's reconnect backoff (starts at 0.5s, doubles, full jitter).");
 ABSL_FLAG(int64_t, max_scan_bytes, int64_t{1} << 30,
           "Largest scan a device may submit, in bytes.");
+ABSL_FLAG(int32_t, max_message_bytes, 8 * 1024 * 1024,
+          "Largest gRPC message the LAN API accepts from a device (a scan chunk), in "
+          "bytes; larger ones are refused with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int32_t, max_tunnels, 8, "Tunnels relaying at once; more accesses queue.");
+ABSL_FLAG(bool, hold, true,
+          "Hold until executable: a print whose device cannot execute it now (offline, "
+          "paper or toner out, busy, format/colour/duplex lacking) is received and held "
+          "at the gateway (state_dir/holds.db + held/), shown HELD with the reason, and "
+          "delivered when the device can. false: send it to the device at once.");
+ABSL_FLAG(absl::Duration, hold_timeout, absl::Hours(1),
+          "A held job not delivered within this time fails (\"the hold expired\").");
+ABSL_FLAG(absl::Duration, hold_poll_interval, absl::Seconds(1),
+          "How often the devices of held jobs are asked for their state.");
 ABSL_FLAG(std::string, ready_file, "",
           "Once serving, write lan_port=<port> (and grpc_port, gateway_id) to this file.");
 
@@ -164,6 +180,9 @@ int Run() {
   }
   if (absl::GetFlag(FLAGS_max_scan_bytes) <= 0) FailStartup("--max_scan_bytes must be > 0");
   if (absl::GetFlag(FLAGS_max_tunnels) < 1) FailStartup("--max_tunnels must be >= 1");
+  if (absl::GetFlag(FLAGS_max_message_bytes) < 64 * 1024) {
+    FailStartup("--max_message_bytes must be at least 65536");
+  }
   if (absl::GetFlag(FLAGS_max_backoff) < absl::Milliseconds(500)) {
     FailStartup("--max_backoff must be at least 500ms");
   }
@@ -176,6 +195,20 @@ int Run() {
       LoadOrCreateGatewayIdentity(store.get(), absl::GetFlag(FLAGS_gateway_id),
                                   absl::GetFlag(FLAGS_lan_id)),
       "gateway identity");
+  // TLS: this gateway's certificate (gateway-<id>.pem in --tls_dir) is its
+  // identity at the management and cloud servers; it must name this id.
+  std::shared_ptr<const TlsConfig> tls =
+      OrFail(TlsFromFlags("gateway-" + identity.gateway_id), "TLS (--tls_dir)");
+  if (!tls->insecure()) {
+    CertificateInfo cert = OrFail(InspectCertificate(tls->cert_pem()), "certificate");
+    if (cert.gateway_id != identity.gateway_id) {
+      FailStartup(absl::StrCat("certificate ", tls->dir(), "/gateway-", identity.gateway_id,
+                               ".pem names gateway \"", cert.gateway_id,
+                               "\", not this gateway (", identity.gateway_id,
+                               "); issue one with tools/make_dev_certs.sh DIR ",
+                               identity.gateway_id));
+    }
+  }
   std::unique_ptr<SqliteRegistrationStore> registration_store =
       OrFail(SqliteRegistrationStore::Open(state_dir + "/registration.db"),
              "registration.db");
@@ -184,15 +217,29 @@ int Run() {
       "registration control");
   ScanSpool spool(state_dir + "/spool");
   OrFail(spool.Init(), "scan spool");
+  std::unique_ptr<HoldStore> holds;
+  const std::string hold_dir = state_dir + "/held";
+  if (absl::GetFlag(FLAGS_hold)) {
+    if (absl::GetFlag(FLAGS_hold_timeout) <= absl::ZeroDuration()) {
+      FailStartup("--hold_timeout must be positive");
+    }
+    if (absl::GetFlag(FLAGS_hold_poll_interval) < absl::Milliseconds(50)) {
+      FailStartup("--hold_poll_interval must be at least 50ms");
+    }
+    OrFail(MakeDirectories(hold_dir), "held/ directory");
+    holds = OrFail(HoldStore::Open(state_dir + "/holds.db"), "holds.db");
+  }
 
   // Peers.
   ChannelOptions session_options;
   session_options.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
+  session_options.tls = tls;
   std::shared_ptr<grpc::Channel> mgmt_channel =
       CreateRelayChannel(absl::GetFlag(FLAGS_mgmt), session_options);
   GrpcMgmtClient mgmt(mgmt_channel);
   ChannelOptions tunnel_options;
   tunnel_options.dedicated = true;
+  tunnel_options.tls = tls;
   GrpcTunnelClient tunnels(CreateRelayChannel(absl::GetFlag(FLAGS_cloud), tunnel_options));
   MfpSimDriver mfp_sim_driver;
   DefaultDriverRegistry drivers(&mfp_sim_driver);
@@ -207,9 +254,19 @@ int Run() {
         if (device_list.SetRegistrations(seq, std::move(rows))) reporter.MaybeReport();
       });
 
+  std::unique_ptr<HoldManager> hold_manager;
   auto handler = std::make_unique<AccessHandler>(AccessHandler::Deps{
       identity, store.get(), registration.get(), &device_list, &mgmt, &tunnels, &drivers,
-      clock, absl::GetFlag(FLAGS_max_tunnels)});
+      clock, absl::GetFlag(FLAGS_max_tunnels), holds.get(), hold_dir,
+      absl::GetFlag(FLAGS_hold_timeout), [&] {
+        if (hold_manager) hold_manager->Poke();
+      }});
+  if (holds != nullptr) {
+    hold_manager = std::make_unique<HoldManager>(
+        holds.get(), clock, absl::GetFlag(FLAGS_hold_poll_interval),
+        [&](const HeldJob& job) { handler->DeliverHeld(job); },
+        [&](const HeldJob& job) { handler->ExpireHeld(job); });
+  }
   auto uploader = std::make_unique<ScanUploader>(store.get(), handler.get(), clock);
 
   LanService lan_service(
@@ -218,8 +275,12 @@ int Run() {
       [&](const std::string& device_id) { return device_list.Find(device_id).has_value(); },
       [&](const PendingScan& scan) { uploader->Enqueue(scan); });
   grpc::ServerBuilder builder;
-  ConfigureServerBuilder(builder, ServerOptions());
+  ServerOptions lan_server_options;
+  lan_server_options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  ConfigureServerBuilder(builder, lan_server_options);
   int lan_port = 0;
+  // The LAN side stays plaintext (SECURITY.md: devices hold no certificate of
+  // ours); what arrives there is checked like any untrusted input.
   AddListeningPort(builder, absl::GetFlag(FLAGS_lan_listen), &lan_port);
   builder.RegisterService(&lan_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -258,7 +319,10 @@ int Run() {
   session_client_options.lan_id = identity.lan_id;
   session_client_options.software_version = "0.1.0";
   session_client_options.backoff.cap = absl::GetFlag(FLAGS_max_backoff);
+  DeviceInfoResponder device_info(identity.gateway_id, &device_list, &drivers, &mgmt);
   SessionClient::Handlers session_handlers;
+  session_handlers.on_device_info_request =
+      [&](const relay::v1::DeviceInfoRequest& request) { device_info.Handle(request); };
   session_handlers.on_session_started = [&](int64_t) { reporter.ReportAll(); };
   session_handlers.on_tunnel_request = [&](const relay::v1::TunnelRequest& request) {
     handler->HandleTunnelRequest(request);
@@ -275,6 +339,9 @@ int Run() {
   first_discovery_round.WaitForNotificationWithTimeout(
       discovery_options.answer_window + absl::Seconds(2));
   session.Start();
+  // Held jobs (also those of before a restart) are tried once the device
+  // list is known.
+  if (hold_manager) hold_manager->Start();
 
   LogInfo("event=gateway_started gateway=%s lan=%s lan_port=%d mgmt=%s cloud=%s nmax=%d "
           "mode=%s state_dir=%s",
@@ -291,6 +358,7 @@ int Run() {
   // Inbound work stops first, then the work in progress is cancelled, then
   // the parts go away in the reverse order of their dependencies.
   session.Shutdown();
+  if (hold_manager) hold_manager->Shutdown();
   discovery.Shutdown();
   uploader->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

@@ -49,4 +49,11 @@ absl::StatusOr<std::string> GrpcMgmtClient::RequestUpload(
   return response.tunnel_token();
 }
 
+absl::Status GrpcMgmtClient::ReportDeviceInfo(const relay::v1::DeviceInfoReport& report) {
+  grpc::ClientContext context;
+  SetDeadline(&context, deadline_);
+  relay::v1::ReportDeviceInfoResponse response;
+  return ToAbslStatus(stub_->ReportDeviceInfo(&context, report, &response));
+}
+
 }  // namespace relay::gateway

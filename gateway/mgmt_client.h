@@ -24,6 +24,10 @@ class MgmtClient {
   // Returns the tunnel token for the scan upload.
   virtual absl::StatusOr<std::string> RequestUpload(
       const relay::v1::UploadAccessRequest& request) = 0;
+  // The answer to a DeviceInfoRequest (related design 2).
+  virtual absl::Status ReportDeviceInfo(const relay::v1::DeviceInfoReport& report) {
+    return absl::UnimplementedError("ReportDeviceInfo");
+  }
 };
 
 // MgmtClient over gRPC, with a deadline on every call.
@@ -36,6 +40,7 @@ class GrpcMgmtClient : public MgmtClient {
   absl::Status ReportJobProgress(const relay::v1::JobProgress& progress) override;
   absl::StatusOr<std::string> RequestUpload(
       const relay::v1::UploadAccessRequest& request) override;
+  absl::Status ReportDeviceInfo(const relay::v1::DeviceInfoReport& report) override;
 
  private:
   std::unique_ptr<relay::v1::GatewaySession::Stub> stub_;

@@ -103,6 +103,14 @@ void SessionClient::OnEvent(const relay::v1::SessionEvent& event) {
     if (handlers_.on_tunnel_request) handlers_.on_tunnel_request(event.tunnel_request());
     return;
   }
+  if (event.has_device_info_request() && handlers_.on_device_info_request) {
+    handlers_.on_device_info_request(event.device_info_request());
+    return;
+  }
+  if (event.has_wake_forward() && handlers_.on_wake_forward) {
+    handlers_.on_wake_forward(event.wake_forward());
+    return;
+  }
   LogWarning("event=session_event_ignored gateway=%s kind=%d", options_.gateway_id,
              static_cast<int>(event.event_case()));
 }
@@ -114,6 +122,8 @@ void SessionClient::Supervise() {
     attempt->request.set_gateway_id(options_.gateway_id);
     attempt->request.set_lan_id(options_.lan_id);
     attempt->request.set_software_version(options_.software_version);
+    attempt->request.set_lan_address(options_.lan_address);
+    attempt->request.set_mac_address(options_.mac_address);
     {
       absl::MutexLock lock(&mu_);
       if (shutdown_) return;

@@ -40,11 +40,20 @@ class SessionClient {
     std::string lan_id;
     std::string software_version;
     BackoffConfig backoff;
+    // Where the other gateways of the LAN reach this one, and its MAC
+    // (related design 1: substitute wake-up).
+    std::string lan_address;
+    std::string mac_address;
   };
   struct Handlers {
     // A new session is open (its SessionWelcome arrived).
     std::function<void(int64_t session_epoch)> on_session_started;
     std::function<void(const relay::v1::TunnelRequest&)> on_tunnel_request;
+    // Related designs 2 and 1: the management server asks for fresh device
+    // information, or makes this gateway the substitute that wakes a
+    // sleeping gateway of its LAN.
+    std::function<void(const relay::v1::DeviceInfoRequest&)> on_device_info_request;
+    std::function<void(const relay::v1::WakeForward&)> on_wake_forward;
     // The session dropped; the status says why.
     std::function<void(const grpc::Status&)> on_session_ended;
   };

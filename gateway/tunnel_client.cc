@@ -163,8 +163,9 @@ PrintOutcome GrpcTunnelClient::RunPrint(const PrintJob& job, DeviceDriver* drive
   }
 
   bool printing_reported = false;
+  const bool hold = !job.hold_reason.empty();
   auto report_printing = [&] {
-    if (printing_reported) return;
+    if (printing_reported || hold) return;
     printing_reported = true;
     TunnelUp progress_frame;
     relay::v1::JobProgress* progress = progress_frame.mutable_progress();
@@ -220,6 +221,12 @@ PrintOutcome GrpcTunnelClient::RunPrint(const PrintJob& job, DeviceDriver* drive
         absl::AsciiStrToLower(printed->sha256_hex) != validator.sha256_hex()) {
       return fail_with_result("the device's sha256 differs from the document's");
     }
+  }
+  if (hold) {
+    send_result(relay::v1::JOB_STATE_HELD, job.hold_reason);
+    outcome.state = relay::v1::JOB_STATE_HELD;
+    outcome.reason = job.hold_reason;
+    return outcome;
   }
   if (callbacks.on_delivered) callbacks.on_delivered(*printed);
   send_result(relay::v1::JOB_STATE_DONE,

@@ -25,10 +25,16 @@ struct PrintJob {
   relay::v1::DeviceInfo device;      // where the driver reaches it
   // The registration change the access caused, for the progress frames.
   std::string registration_change;
+  // Not empty: the device cannot execute the job now (related design 3). The
+  // driver given to RunPrint is then the hold spool, no PRINTING frame is
+  // sent, and the result is HELD with this reason.
+  std::string hold_reason;
 };
 
 struct PrintOutcome {
-  relay::v1::JobState state = relay::v1::JOB_STATE_FAILED;  // DONE or FAILED
+  // DONE or FAILED; HELD when PrintJob::hold_reason was set and the document
+  // is in the hold spool.
+  relay::v1::JobState state = relay::v1::JOB_STATE_FAILED;
   std::string reason;
   int64_t bytes_delivered = 0;
   std::string sha256_hex;

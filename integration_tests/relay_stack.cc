@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,13 +14,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/status_util.h"
+#include "common/tls_config.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 
 #ifndef RELAY_BIN_DIR
 #error "RELAY_BIN_DIR must name the build's binary folder"
+#endif
+#ifndef RELAY_SOURCE_DIR
+#error "RELAY_SOURCE_DIR must name the repository"
 #endif
 
 namespace relay::integration {
@@ -52,11 +58,24 @@ std::string FreePort() {
   return std::to_string(ntohs(addr.sin_port));
 }
 
-void SetUser(grpc::ClientContext* context, const std::string& user,
-             absl::Duration timeout = absl::Seconds(30)) {
-  context->AddMetadata("x-relay-user", user);
-  context->set_deadline(std::chrono::system_clock::now() +
-                        absl::ToChronoMilliseconds(timeout));
+// The channel of the API helpers: TLS, the stack's CA.
+std::shared_ptr<grpc::Channel> SecureChannel(const std::string& address,
+                                             const std::string& tls_dir) {
+  absl::StatusOr<std::shared_ptr<const TlsConfig>> tls = TlsConfig::Load(tls_dir, "");
+  return grpc::CreateChannel(address, tls.ok() ? (*tls)->ChannelCredentials()
+                                               : grpc::InsecureChannelCredentials());
+}
+
+std::string ShellQuote(const std::string& arg) {
+  std::string quoted = "'";
+  for (char c : arg) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
 }
 
 bool IsTerminal(JobState state) {
@@ -81,6 +100,11 @@ absl::StatusOr<std::unique_ptr<RelayStack>> RelayStack::Start(
   // gateway and the simulator. Those two listeners get their ports up front.
   stack->cloud_port_ = FreePort();
   stack->gateway_lan_port_ = FreePort();
+  RETURN_IF_ERROR(stack->MakeCertificates({"gw-test-1"}));
+  RETURN_IF_ERROR(stack->ApproveGateway("gw-test-1"));
+  for (const char* user : {"alice", "bob", "mallory"}) {
+    RETURN_IF_ERROR(stack->AddUser(user, "*").status());
+  }
   RETURN_IF_ERROR(stack->StartMgmt());
   RETURN_IF_ERROR(stack->StartCloud());
   RETURN_IF_ERROR(stack->StartSim());
@@ -115,27 +139,31 @@ absl::StatusOr<std::map<std::string, std::string>> RelayStack::Launch(
 }
 
 absl::Status RelayStack::StartMgmt() {
-  ASSIGN_OR_RETURN(auto ready,
-                   Launch("mgmt", Bin("mgmt_server"),
-                          {"--listen=127.0.0.1:" + mgmt_port_,
-                           "--cloud=127.0.0.1:" + cloud_port_,
-                           "--db=" + dir_ + "/mgmt.db"},
-                          &mgmt_));
+  std::vector<std::string> args = {"--listen=127.0.0.1:" + mgmt_port_,
+                                   "--cloud=127.0.0.1:" + cloud_port_,
+                                   "--db=" + dir_ + "/mgmt.db",
+                                   "--tls_dir=" + tls_dir()};
+  if (options_.insecure) args.push_back("--insecure");
+  for (const std::string& arg : options_.mgmt_args) args.push_back(arg);
+  ASSIGN_OR_RETURN(auto ready, Launch("mgmt", Bin("mgmt_server"), args, &mgmt_));
   mgmt_port_ = ready["grpc_port"];
   return absl::OkStatus();
 }
 
 absl::Status RelayStack::StartCloud() {
-  ASSIGN_OR_RETURN(auto ready,
-                   Launch("cloud", Bin("cloud_server"),
-                          {"--listen=127.0.0.1:" + cloud_port_,
-                           "--mgmt=127.0.0.1:" + mgmt_port_,
-                           "--data_dir=" + dir_ + "/cloud"},
-                          &cloud_));
+  std::vector<std::string> args = {"--listen=127.0.0.1:" + cloud_port_,
+                                   "--mgmt=127.0.0.1:" + mgmt_port_,
+                                   "--data_dir=" + dir_ + "/cloud",
+                                   "--tls_dir=" + tls_dir()};
+  if (options_.insecure) args.push_back("--insecure");
+  for (const std::string& arg : options_.cloud_args) args.push_back(arg);
+  ASSIGN_OR_RETURN(auto ready, Launch("cloud", Bin("cloud_server"), args, &cloud_));
   cloud_port_ = ready["grpc_port"];
   if (cloud_api_ == nullptr) {
     cloud_api_ = relay::v1::CloudApi::NewStub(
-        grpc::CreateChannel(cloud_address(), grpc::InsecureChannelCredentials()));
+        options_.insecure
+            ? grpc::CreateChannel(cloud_address(), grpc::InsecureChannelCredentials())
+            : SecureChannel(cloud_address(), tls_dir()));
   }
   return absl::OkStatus();
 }
@@ -169,6 +197,7 @@ absl::Status RelayStack::StartGateway() {
       "--probe_targets=127.0.0.1:" + discovery_port_,
       "--state_dir=" + dir_ + "/gateway",
       "--gateway_id=gw-test-1",
+      "--tls_dir=" + tls_dir(),
       absl::StrCat("--nmax=", options_.nmax),
       "--mode=" + options_.mode,
       absl::StrCat("--margin=", options_.margin),
@@ -181,6 +210,8 @@ absl::Status RelayStack::StartGateway() {
     args.push_back("--user_after_job=" + options_.user_after_job);
   }
   if (!options_.self_device.empty()) args.push_back("--self_device=" + options_.self_device);
+  if (options_.insecure) args.push_back("--insecure");
+  for (const std::string& arg : options_.gateway_args) args.push_back(arg);
   ASSIGN_OR_RETURN(auto ready, Launch("gateway", Bin("gateway"), args, &gateway_));
   return absl::OkStatus();
 }
@@ -396,6 +427,176 @@ std::vector<std::string> RelayStack::LogLines(const std::string& process,
     if (absl::StrContains(line, needle)) lines.emplace_back(line);
   }
   return lines;
+}
+
+}  // namespace relay::integration
+
+namespace relay::integration {
+
+absl::StatusOr<relay::v1::Document> RelayStack::UploadAs(const std::string& content,
+                                                         const std::string& name,
+                                                         const std::string& content_type,
+                                                         const std::string& user) {
+  grpc::ClientContext context;
+  SetUser(&context, user, absl::Seconds(120));
+  relay::v1::Document document;
+  auto writer = cloud_api_->UploadDocument(&context, &document);
+  relay::v1::UploadDocumentRequest request;
+  request.mutable_metadata()->set_name(name);
+  request.mutable_metadata()->set_content_type(content_type);
+  writer->Write(request);
+  constexpr size_t kChunk = 256 * 1024;
+  for (size_t offset = 0; offset < content.size(); offset += kChunk) {
+    request.set_data(content.substr(offset, kChunk));
+    if (!writer->Write(request)) break;
+  }
+  writer->WritesDone();
+  RETURN_IF_ERROR(ToAbslStatus(writer->Finish()));
+  return document;
+}
+
+absl::StatusOr<Job> RelayStack::SubmitPrintRequest(
+    const relay::v1::SubmitPrintRequest& request, const std::string& user) {
+  grpc::ClientContext context;
+  SetUser(&context, user);
+  Job job;
+  RETURN_IF_ERROR(ToAbslStatus(cloud_api_->SubmitPrint(&context, request, &job)));
+  return job;
+}
+
+absl::Status RelayStack::RemoveDevice(const std::string& device_id) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  relay::v1::DeviceRef request;
+  request.set_device_id(device_id);
+  relay::v1::DeviceInfo info;
+  return ToAbslStatus(sim_control_->RemoveDevice(&context, request, &info));
+}
+
+absl::Status RelayStack::SetDeviceState(const std::string& device_id,
+                                        relay::v1::DeviceStatus status) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  relay::v1::SetDeviceStateRequest request;
+  request.set_device_id(device_id);
+  request.set_status(status);
+  relay::v1::DeviceInfo info;
+  return ToAbslStatus(sim_control_->SetDeviceState(&context, request, &info));
+}
+
+absl::StatusOr<relay::v1::BoxDocument> RelayStack::PutBoxDocument(
+    const std::string& device_id, const std::string& box_id, const std::string& name,
+    const std::string& content) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  relay::v1::PutBoxDocumentRequest request;
+  request.set_device_id(device_id);
+  request.set_box_id(box_id);
+  request.set_name(name);
+  request.set_content(content);
+  relay::v1::BoxDocument document;
+  RETURN_IF_ERROR(
+      ToAbslStatus(sim_control_->PutBoxDocument(&context, request, &document)));
+  return document;
+}
+
+absl::Status RelayStack::SetBoxConditions(const relay::v1::BoxAccessCondition& condition) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  relay::v1::SetBoxConditionsResponse response;
+  return ToAbslStatus(sim_control_->SetBoxConditions(&context, condition, &response));
+}
+
+absl::StatusOr<std::vector<relay::v1::BoxRequest>> RelayStack::BoxAccesses(
+    const std::string& device_id) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  relay::v1::DeviceRef request;
+  request.set_device_id(device_id);
+  relay::v1::ListBoxAccessesResponse response;
+  RETURN_IF_ERROR(ToAbslStatus(sim_control_->ListBoxAccesses(&context, request, &response)));
+  return std::vector<relay::v1::BoxRequest>(response.requests().begin(),
+                                            response.requests().end());
+}
+
+absl::StatusOr<relay::v1::BoxResult> RelayStack::AccessBox(
+    const relay::v1::BoxAccessRequest& request, const std::string& user) {
+  grpc::ClientContext context;
+  SetUser(&context, user, absl::Seconds(60));
+  relay::v1::BoxResult result;
+  RETURN_IF_ERROR(ToAbslStatus(cloud_api_->AccessBox(&context, request, &result)));
+  return result;
+}
+
+}  // namespace relay::integration
+
+namespace relay::integration {
+
+void RelayStack::SetUser(grpc::ClientContext* context, const std::string& user,
+                         absl::Duration timeout) const {
+  std::string token = UserToken(user);
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+  context->set_deadline(std::chrono::system_clock::now() +
+                        absl::ToChronoMilliseconds(timeout));
+}
+
+int RelayStack::RunTool(const std::string& binary, const std::vector<std::string>& args,
+                        std::string* output) {
+  std::string command = ShellQuote(binary.find('/') == std::string::npos ? Bin(binary)
+                                                                         : binary);
+  for (const std::string& arg : args) absl::StrAppend(&command, " ", ShellQuote(arg));
+  std::string out_file = absl::StrCat(dir_, "/tool.out");
+  absl::StrAppend(&command, " >", ShellQuote(out_file), " 2>>",
+                  ShellQuote(dir_ + "/tools.log"));
+  int status = std::system(command.c_str());
+  if (output != nullptr) *output = ReadFileOrEmpty(out_file);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+absl::Status RelayStack::MakeCertificates(const std::vector<std::string>& gateway_ids) {
+  std::vector<std::string> args = {absl::StrCat(RELAY_SOURCE_DIR, "/tools/make_dev_certs.sh"),
+                                   tls_dir()};
+  args.insert(args.end(), gateway_ids.begin(), gateway_ids.end());
+  if (RunTool("/bin/bash", args) != 0) {
+    return absl::InternalError(absl::StrCat("make_dev_certs.sh failed; see ", dir_,
+                                            "/tools.log"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RelayStack::ApproveGateway(const std::string& gateway_id) {
+  if (RunTool("mgmt_server", {"gateways", "approve", gateway_id, "--db=" + dir_ + "/mgmt.db"}) !=
+      0) {
+    return absl::InternalError(absl::StrCat("cannot approve ", gateway_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RelayStack::RevokeGateway(const std::string& gateway_id) {
+  if (RunTool("mgmt_server", {"gateways", "revoke", gateway_id, "--db=" + dir_ + "/mgmt.db"}) !=
+      0) {
+    return absl::InternalError(absl::StrCat("cannot revoke ", gateway_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RelayStack::AddUser(const std::string& name,
+                                                const std::string& gateways) {
+  std::string token;
+  if (RunTool("cloud_server", {"users", "add", name, "--gateways=" + gateways,
+                               "--data_dir=" + dir_ + "/cloud"},
+              &token) != 0) {
+    return absl::InternalError(absl::StrCat("cannot add user ", name, "; see ", dir_,
+                                            "/tools.log"));
+  }
+  token = std::string(absl::StripAsciiWhitespace(token));
+  user_tokens_[name] = token;
+  return token;
+}
+
+std::string RelayStack::UserToken(const std::string& user) const {
+  auto it = user_tokens_.find(user);
+  return it == user_tokens_.end() ? "" : it->second;
 }
 
 }  // namespace relay::integration

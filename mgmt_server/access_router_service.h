@@ -11,8 +11,11 @@ namespace relay::mgmt {
 // executor, never in the gRPC callback.
 class AccessRouterService final : public relay::v1::AccessRouter::CallbackService {
  public:
-  AccessRouterService(AccessRouter* router, SerialExecutor* store_executor)
-      : router_(router), store_executor_(store_executor) {}
+  // `tls`: only the cloud service's certificate (relay-service://cloud) may
+  // call.
+  AccessRouterService(AccessRouter* router, SerialExecutor* store_executor,
+                      bool tls = false)
+      : router_(router), store_executor_(store_executor), tls_(tls) {}
 
   grpc::ServerUnaryReactor* RequestAccess(grpc::CallbackServerContext* context,
                                           const relay::v1::AccessRequest* request,
@@ -21,6 +24,7 @@ class AccessRouterService final : public relay::v1::AccessRouter::CallbackServic
  private:
   AccessRouter* const router_;
   SerialExecutor* const store_executor_;
+  const bool tls_;
 };
 
 }  // namespace relay::mgmt

@@ -2,6 +2,7 @@
 #define RELAY_MGMT_SERVER_MANAGEMENT_STORE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,24 @@ struct DeviceLocation {
   std::string gateway_id;
   bool registered = false;
   absl::Time updated_at = absl::InfinitePast();
+};
+
+// Device information fetched from a gateway through its session (related
+// design 2): identity, capabilities, state and counters, with the time the
+// gateway queried the device.
+struct StoredDeviceInfo {
+  std::string gateway_id;
+  relay::v1::DeviceInfo info;
+  absl::Time fetched_at = absl::InfinitePast();
+};
+
+// How a sleeping gateway is reached by another gateway of its LAN (related
+// design 1), as it said when it last opened a session.
+struct GatewayWakeInfo {
+  std::string gateway_id;
+  std::string lan_id;
+  std::string lan_address;
+  std::string mac_address;
 };
 
 // Outcome of ReplaceDevices.
@@ -87,6 +106,26 @@ class ManagementStore {
   // the one where it is registered wins, then the most recent report.
   // NOT_FOUND if no gateway reported it.
   virtual absl::StatusOr<DeviceLocation> FindDevice(absl::string_view device_id) = 0;
+
+  // --- Device information (related design 2) ---
+  // Stores fetched information of `devices` (replacing what was stored for
+  // each device id).
+  virtual absl::Status PutDeviceInfo(absl::string_view gateway_id,
+                                     const std::vector<relay::v1::DeviceInfo>& devices,
+                                     absl::Time fetched_at) = 0;
+  // Empty if nothing was fetched for the device.
+  virtual absl::StatusOr<std::optional<StoredDeviceInfo>> GetDeviceInfo(
+      absl::string_view device_id) = 0;
+  // The device is gone: forgets its information and removes it from the
+  // device list of `gateway_id` (FindDevice no longer finds it there).
+  virtual absl::Status ForgetDevice(absl::string_view gateway_id,
+                                    absl::string_view device_id) = 0;
+
+  // --- Wake-up (related design 1) ---
+  virtual absl::Status SetWakeInfo(const GatewayWakeInfo& info) = 0;
+  // Every gateway of `lan_id` with its wake information.
+  virtual absl::StatusOr<std::vector<GatewayWakeInfo>> ListLanGateways(
+      absl::string_view lan_id) = 0;
 };
 
 }  // namespace relay::mgmt

@@ -15,6 +15,7 @@
 #include "mgmt_server/access_router_service.h"
 #include "mgmt_server/cloud_link.h"
 #include "mgmt_server/device_mirror.h"
+#include "mgmt_server/gateway_enrolment.h"
 #include "mgmt_server/gateway_manager.h"
 #include "mgmt_server/gateway_session_service.h"
 #include "mgmt_server/session_registry.h"
@@ -29,7 +30,12 @@ struct MgmtServerOptions {
   std::string db_path;
   ServerOptions grpc;
   DeviceMirrorOptions mirror;
+  // Device information fetched through sessions (related design 2).
+  RefreshOptions refresh;
   size_t max_queued_events_per_session = 1024;
+  // With TLS (grpc.tls set and not insecure): how often the enrolment table
+  // is re-read (approve/revoke from `mgmt_server gateways`).
+  absl::Duration enrolment_poll = absl::Seconds(1);
   Clock* clock = SystemClock::Get();
 };
 
@@ -59,7 +65,8 @@ class MgmtServer {
 
  private:
   MgmtServer(const MgmtServerOptions& options, CloudLink* cloud,
-             std::unique_ptr<SqliteManagementStore> store);
+             std::unique_ptr<SqliteManagementStore> store,
+             std::unique_ptr<EnrolmentStore> enrolment_store);
 
   // Declaration order is destruction order in reverse: the executor drains
   // after the server stopped and before the objects its tasks use go away.
@@ -68,7 +75,12 @@ class MgmtServer {
   DeviceMirror mirror_;
   GatewayManager manager_;
   AccessRouter router_;
+  // Before the executor: its tasks may use the refresher while it drains.
+  DeviceInfoRefresher refresher_;
   SerialExecutor store_executor_;
+  // Null without TLS (--insecure, in-process tests): no enrolment.
+  std::unique_ptr<EnrolmentStore> enrolment_store_;
+  std::unique_ptr<GatewayEnrolment> enrolment_;
   GatewaySessionService session_service_;
   AccessRouterService access_service_;
   std::unique_ptr<grpc::Server> server_;

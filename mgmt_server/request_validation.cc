@@ -23,9 +23,10 @@ absl::Status ValidateText(absl::string_view field, absl::string_view value) {
 }
 
 absl::Status ValidateDirection(relay::v1::Direction direction) {
-  if (direction != relay::v1::DIRECTION_PRINT && direction != relay::v1::DIRECTION_SCAN) {
+  if (direction != relay::v1::DIRECTION_PRINT && direction != relay::v1::DIRECTION_SCAN &&
+      direction != relay::v1::DIRECTION_BOX) {
     return absl::InvalidArgumentError(
-        "direction must be DIRECTION_PRINT or DIRECTION_SCAN");
+        "direction must be DIRECTION_PRINT, DIRECTION_SCAN or DIRECTION_BOX");
   }
   return absl::OkStatus();
 }
@@ -101,6 +102,10 @@ absl::Status ValidateAccessRequest(const relay::v1::AccessRequest& request) {
   RETURN_IF_ERROR(ValidateText("content_type", request.content_type()));
   if (request.document_size() < 0) {
     return absl::InvalidArgumentError("document_size is negative");
+  }
+  if (request.direction() == relay::v1::DIRECTION_BOX) {
+    RETURN_IF_ERROR(ValidateId("box.box_id", request.box().box_id()));
+    RETURN_IF_ERROR(ValidateText("box.document_id", request.box().document_id()));
   }
   return absl::OkStatus();
 }

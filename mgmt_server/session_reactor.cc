@@ -37,6 +37,7 @@ SessionReactor::SessionReactor(const SessionDeps& deps,
         [&](SessionHandle& session) { session.Start(welcome); });
     if (current) {
       LogInfo("event=session_welcome gateway=%s epoch=%d", info->gateway_id, *epoch);
+      if (deps.refresher != nullptr) deps.refresher->OnSessionStarted(info->gateway_id);
     }
   });
 }

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/serial_executor.h"
 #include "grpcpp/support/server_callback.h"
+#include "mgmt_server/device_info_refresher.h"
 #include "mgmt_server/gateway_manager.h"
 #include "mgmt_server/session_registry.h"
 #include "relay/v1/mgmt.pb.h"
@@ -29,6 +30,9 @@ struct SessionDeps {
   // Events queued for one gateway beyond this are refused (the gateway does
   // not read its stream).
   size_t max_queued_events = 1024;
+  // Asked for the gateway's device information once the session is
+  // established (related design 2); may be null.
+  DeviceInfoRefresher* refresher = nullptr;
 };
 
 // One gateway's OpenSession stream (gRPC callback API: no thread per

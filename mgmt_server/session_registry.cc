@@ -65,6 +65,15 @@ bool SessionRegistry::WithSession(absl::string_view gateway_id, uint64_t serial,
   return true;
 }
 
+bool SessionRegistry::CloseSession(absl::string_view gateway_id,
+                                   const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  auto it = sessions_.find(gateway_id);
+  if (it == sessions_.end()) return false;
+  it->second.session->Close(status);
+  return true;
+}
+
 bool SessionRegistry::HasSession(absl::string_view gateway_id) const {
   absl::MutexLock lock(&mu_);
   return sessions_.contains(gateway_id);

@@ -70,6 +70,10 @@ class SessionRegistry {
   bool WithSession(absl::string_view gateway_id, uint64_t serial,
                    absl::FunctionRef<void(SessionHandle&)> fn);
 
+  // Ends the current session of `gateway_id` with `status` (a revoked
+  // gateway). Returns whether it had one.
+  bool CloseSession(absl::string_view gateway_id, const absl::Status& status);
+
   bool HasSession(absl::string_view gateway_id) const;
   size_t size() const;
 

@@ -46,6 +46,18 @@ CREATE TABLE devices (
 );
 CREATE INDEX devices_by_device ON devices (device_id, registered, updated_at_ms);
 )sql",
+      // Related designs 2 (device information fetched through the session)
+      // and 1 (how a sleeping gateway is woken by another of its LAN).
+      R"sql(
+CREATE TABLE device_info (
+  device_id TEXT PRIMARY KEY,
+  gateway_id TEXT NOT NULL,
+  info BLOB NOT NULL,
+  fetched_at_ms INTEGER NOT NULL
+);
+ALTER TABLE gateways ADD COLUMN lan_address TEXT NOT NULL DEFAULT '';
+ALTER TABLE gateways ADD COLUMN mac_address TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return *migrations;
 }
@@ -290,6 +302,93 @@ absl::StatusOr<DeviceLocation> SqliteManagementStore::FindDevice(
   location.registered = st.ColumnInt(1) != 0;
   location.updated_at = FromMs(st.ColumnInt(2));
   return location;
+}
+
+}  // namespace relay::mgmt
+
+namespace relay::mgmt {
+
+absl::Status SqliteManagementStore::PutDeviceInfo(
+    absl::string_view gateway_id, const std::vector<relay::v1::DeviceInfo>& devices,
+    absl::Time fetched_at) {
+  absl::MutexLock lock(&mu_);
+  return db_->InTransaction([&]() -> absl::Status {
+    for (const relay::v1::DeviceInfo& device : devices) {
+      ASSIGN_OR_RETURN(Statement st,
+                       db_->Prepare("INSERT OR REPLACE INTO device_info (device_id, "
+                                    "gateway_id, info, fetched_at_ms) VALUES (?, ?, ?, ?)"));
+      st.BindText(1, device.device_id())
+          .BindText(2, gateway_id)
+          .BindBlob(3, device.SerializeAsString())
+          .BindInt(4, ToMs(fetched_at));
+      RETURN_IF_ERROR(st.Run());
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::optional<StoredDeviceInfo>> SqliteManagementStore::GetDeviceInfo(
+    absl::string_view device_id) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement st,
+                   db_->Prepare("SELECT gateway_id, info, fetched_at_ms FROM device_info "
+                                "WHERE device_id = ?"));
+  st.BindText(1, device_id);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<StoredDeviceInfo>();
+  StoredDeviceInfo stored;
+  stored.gateway_id = st.ColumnText(0);
+  if (!stored.info.ParseFromString(st.ColumnText(1))) {
+    return absl::DataLossError(absl::StrCat("device information of ", device_id,
+                                            " is corrupt"));
+  }
+  stored.fetched_at = FromMs(st.ColumnInt(2));
+  return std::optional<StoredDeviceInfo>(std::move(stored));
+}
+
+absl::Status SqliteManagementStore::ForgetDevice(absl::string_view gateway_id,
+                                                 absl::string_view device_id) {
+  absl::MutexLock lock(&mu_);
+  return db_->InTransaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Statement info,
+                     db_->Prepare("DELETE FROM device_info WHERE device_id = ?"));
+    info.BindText(1, device_id);
+    RETURN_IF_ERROR(info.Run());
+    ASSIGN_OR_RETURN(Statement device, db_->Prepare("DELETE FROM devices WHERE "
+                                                    "gateway_id = ? AND device_id = ?"));
+    device.BindText(1, gateway_id).BindText(2, device_id);
+    return device.Run();
+  });
+}
+
+absl::Status SqliteManagementStore::SetWakeInfo(const GatewayWakeInfo& info) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement st,
+                   db_->Prepare("UPDATE gateways SET lan_address = ?, mac_address = ? "
+                                "WHERE gateway_id = ?"));
+  st.BindText(1, info.lan_address).BindText(2, info.mac_address).BindText(3, info.gateway_id);
+  return st.Run();
+}
+
+absl::StatusOr<std::vector<GatewayWakeInfo>> SqliteManagementStore::ListLanGateways(
+    absl::string_view lan_id) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement st,
+                   db_->Prepare("SELECT gateway_id, lan_id, lan_address, mac_address FROM "
+                                "gateways WHERE lan_id = ? ORDER BY gateway_id"));
+  st.BindText(1, lan_id);
+  std::vector<GatewayWakeInfo> gateways;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    GatewayWakeInfo info;
+    info.gateway_id = st.ColumnText(0);
+    info.lan_id = st.ColumnText(1);
+    info.lan_address = st.ColumnText(2);
+    info.mac_address = st.ColumnText(3);
+    gateways.push_back(std::move(info));
+  }
+  return gateways;
 }
 
 }  // namespace relay::mgmt

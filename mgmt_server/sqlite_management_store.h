@@ -36,6 +36,16 @@ class SqliteManagementStore : public ManagementStore {
   absl::StatusOr<std::vector<relay::v1::DeviceInfo>> ListDevices(
       absl::string_view gateway_id) override;
   absl::StatusOr<DeviceLocation> FindDevice(absl::string_view device_id) override;
+  absl::Status PutDeviceInfo(absl::string_view gateway_id,
+                             const std::vector<relay::v1::DeviceInfo>& devices,
+                             absl::Time fetched_at) override;
+  absl::StatusOr<std::optional<StoredDeviceInfo>> GetDeviceInfo(
+      absl::string_view device_id) override;
+  absl::Status ForgetDevice(absl::string_view gateway_id,
+                            absl::string_view device_id) override;
+  absl::Status SetWakeInfo(const GatewayWakeInfo& info) override;
+  absl::StatusOr<std::vector<GatewayWakeInfo>> ListLanGateways(
+      absl::string_view lan_id) override;
 
  private:
   explicit SqliteManagementStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}

@@ -3,7 +3,9 @@
 # the management server, the cloud server, a LAN of seven simulated MFPs and a
 # gateway, then shows a cloud print to an unregistered device (a registration
 # swap) and a scan arriving in the cloud. The stack keeps running for you to
-# try relayctl; Ctrl-C stops it cleanly.
+# try relayctl; Ctrl-C stops it cleanly. Every link is TLS (mutual TLS for
+# the gateway and between the servers): the demo creates a development CA,
+# enrols the gateway and creates the users' tokens (SECURITY.md).
 #
 #   tools/demo.sh              # install, build, run, keep running
 #   tools/demo.sh --no-build   # reuse build/
@@ -70,15 +72,34 @@ start() {  # start NAME BINARY ARGS...
   echo "$name did not become ready; see $LOGS/$name.log"; exit 1
 }
 
-bold "Starting the three services and a LAN of 7 simulated MFPs"
-start mgmt "$BIN/mgmt_server" --db="$DATA/mgmt/management.db"
-start cloud "$BIN/cloud_server" --data_dir="$DATA/cloud"
+CERTS="$DATA/certs"
+bold "Security set-up: a development CA and certificates, and two users"
+run bash tools/make_dev_certs.sh "$CERTS" gw-demo
+step "$BIN/cloud_server users add alice --gateways=gw-demo --token_file=$DATA/alice.token --data_dir=$DATA/cloud"
+"$BIN/cloud_server" users add alice --gateways=gw-demo --token_file="$DATA/alice.token" \
+  --data_dir="$DATA/cloud" >/dev/null
+step "$BIN/cloud_server users add bob --gateways=gw-demo --token_file=$DATA/bob.token --data_dir=$DATA/cloud"
+"$BIN/cloud_server" users add bob --gateways=gw-demo --token_file="$DATA/bob.token" \
+  --data_dir="$DATA/cloud" >/dev/null
+
+bold "Starting the three services (TLS) and a LAN of 7 simulated MFPs"
+start mgmt "$BIN/mgmt_server" --db="$DATA/mgmt/management.db" --tls_dir="$CERTS"
+start cloud "$BIN/cloud_server" --data_dir="$DATA/cloud" --tls_dir="$CERTS"
 start mfp_sim "$BIN/mfp_sim" serve --devices=7 --print_time=2s --out_dir="$DATA/printed"
 start gateway "$BIN/gateway" --state_dir="$DATA/gateway" --gateway_id=gw-demo \
-  --nmax=5 --mode=swap --after_job=revert --discovery_interval=5s
+  --tls_dir="$CERTS" --nmax=5 --mode=swap --after_job=revert --discovery_interval=5s
 
 RELAYCTL="$BIN/relayctl"
 MFP="$BIN/mfp_sim"
+
+bold "Enrolment: the new gateway is refused until an operator approves it"
+for _ in $(seq 1 50); do
+  "$BIN/mgmt_server" gateways list --db="$DATA/mgmt/management.db" | grep -q gw-demo && break
+  sleep 0.1
+done
+run "$BIN/mgmt_server" gateways list --db="$DATA/mgmt/management.db"
+grep -h "event=session_lost" "$LOGS/gateway.log" | head -1 || true
+run "$BIN/mgmt_server" gateways approve gw-demo --db="$DATA/mgmt/management.db"
 
 bold "The gateway found the LAN's devices; it manages at most Nmax=5 of them"
 for _ in $(seq 1 100); do
@@ -126,7 +147,10 @@ if [ "$STAY" = 0 ]; then
 fi
 bold "The stack is running. Try:"
 cat <<EOT
-  $RELAYCTL printers
+  $RELAYCTL printers                 # as alice (token in demo-data/alice.token)
+  $RELAYCTL --user=bob jobs          # bob sees none of alice's jobs
+  $RELAYCTL --token=bogus printers   # refused: UNAUTHENTICATED
+  $BIN/mgmt_server gateways revoke gw-demo --db=$DATA/mgmt/management.db
   $RELAYCTL upload FILE
   $RELAYCTL print DOCUMENT_ID mfp-204 --wait
   $RELAYCTL jobs

@@ -7,9 +7,12 @@
 #
 # OUT_DIR defaults to demo-data/certs. Writes ca.pem/ca.key, mgmt.pem/key,
 # cloud.pem/key (server certs for 127.0.0.1, localhost and the compose service
-# names), and one client certificate per gateway id (CN and SAN URI
+# names, plus SAN URI relay-service://mgmt|cloud: the services recognise each
+# other by it), and one client certificate per gateway id (CN and SAN URI
 # relay-gateway://<id>: the management server takes the gateway's identity
-# from its certificate). Existing files are kept, so it is safe to run again.
+# from its certificate). Existing files are kept, so it is safe to run again;
+# a leaf certificate that lacks its identity URI (made by an older version of
+# this script) is issued again. Extra server names: RELAY_CERT_HOSTS="DNS:relay.example.com,IP:10.0.0.5".
 set -euo pipefail
 OUT="${1:-demo-data/certs}"
 shift || true
@@ -31,7 +34,14 @@ fi
 
 leaf() {  # leaf NAME SUBJECT_CN SAN EXTENDED_KEY_USAGE
   local name="$1" cn="$2" san="$3" eku="$4"
-  [ -f "$name.pem" ] && return 0
+  local uri="${san##*URI:}"
+  if [ -f "$name.pem" ]; then
+    if openssl x509 -in "$name.pem" -noout -ext subjectAltName 2>/dev/null | grep -qF "URI:$uri"; then
+      return 0
+    fi
+    echo "re-issuing $name: its certificate lacks URI:$uri"
+    rm -f "$name.pem"
+  fi
   key "$name.key"
   openssl req -new -key "$name.key" -subj "/CN=$cn" -out "$name.csr"
   openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 365 -sha256 \
@@ -41,9 +51,9 @@ leaf() {  # leaf NAME SUBJECT_CN SAN EXTENDED_KEY_USAGE
   echo "created $name: $OUT/$name.pem ($cn)"
 }
 
-SERVER_SAN="DNS:localhost,IP:127.0.0.1,IP:::1"
-leaf mgmt "relay-mgmt" "$SERVER_SAN,DNS:mgmt" "serverAuth,clientAuth"
-leaf cloud "relay-cloud" "$SERVER_SAN,DNS:cloud" "serverAuth,clientAuth"
+SERVER_SAN="DNS:localhost,IP:127.0.0.1,IP:::1${RELAY_CERT_HOSTS:+,$RELAY_CERT_HOSTS}"
+leaf mgmt "relay-mgmt" "$SERVER_SAN,DNS:mgmt,URI:relay-service://mgmt" "serverAuth,clientAuth"
+leaf cloud "relay-cloud" "$SERVER_SAN,DNS:cloud,URI:relay-service://cloud" "serverAuth,clientAuth"
 for id in "${GATEWAYS[@]}"; do
   leaf "gateway-$id" "$id" "URI:relay-gateway://$id" "clientAuth"
 done

@@ -3,13 +3,19 @@
 // library (sim_device, sim_lan, the services, discovery_responder).
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/grpc_util.h"
 #include "common/logging.h"
@@ -52,6 +58,21 @@ ABSL_FLAG(std::string, name, "", "add-device: display name (default: the device 
 ABSL_FLAG(std::string, model, "SimMFP M200", "add-device: model name");
 ABSL_FLAG(bool, color, false, "add-device: the device prints in colour");
 ABSL_FLAG(bool, duplex, false, "add-device: the device prints both sides");
+ABSL_FLAG(std::string, content_type, "application/octet-stream",
+          "box-put: the document's MIME type");
+ABSL_FLAG(std::string, clients, "",
+          "box-conditions: comma-separated external clients allowed (e.g. relayctl)");
+ABSL_FLAG(std::string, users, "", "box-conditions: comma-separated users allowed");
+ABSL_FLAG(std::string, ops, "list,read",
+          "box-conditions: comma-separated operations allowed: list, read, delete");
+ABSL_FLAG(std::string, window, "",
+          "box-conditions: daily window HH:MM-HH:MM (UTC), e.g. 09:00-17:00; empty: any "
+          "time of day");
+ABSL_FLAG(std::string, expires, "",
+          "box-conditions: when the conditions expire: a duration from now (e.g. 2h) or "
+          "unix seconds; empty: never");
+ABSL_FLAG(int32_t, max_accesses, 0,
+          "box-conditions: at most this many permitted accesses (0: unlimited)");
 
 namespace relay::mfp_sim {
 namespace {
@@ -67,6 +88,17 @@ Usage:
   mfp_sim add-device DEVICE_ID [--name=N] [--model=M] [--color] [--duplex]
                                        a new device appears in the LAN
   mfp_sim printed DEVICE_ID            the jobs a device printed, oldest first
+  mfp_sim remove-device DEVICE_ID      the device leaves the LAN
+  mfp_sim state DEVICE_ID STATE        put a device out of paper, toner, offline, busy
+                                       with a local job, or back:
+                                       STATE = paper-out | toner-empty | offline | busy | ready
+  mfp_sim box-put DEVICE_ID BOX_ID FILE [--name=N] [--content_type=T]
+                                       store a document in one of the device's boxes
+  mfp_sim box-conditions DEVICE_ID BOX_ID [--clients=C,..] [--users=U,..]
+          [--ops=list,read,delete] [--window=HH:MM-HH:MM] [--expires=2h|UNIX]
+          [--max_accesses=N]           the owner sets who may use the box; the device
+                                       sends the conditions to the gateway
+  mfp_sim box-accesses DEVICE_ID       box requests that reached the device
 )";
 
 int Serve() {
@@ -233,6 +265,138 @@ int Printed(const std::string& device_id) {
   return 0;
 }
 
+int State(const std::string& device_id, const std::string& state) {
+  static const auto* states = new std::map<std::string, relay::v1::DeviceStatus>{
+      {"paper-out", relay::v1::DEVICE_STATUS_PAPER_OUT},
+      {"toner-empty", relay::v1::DEVICE_STATUS_TONER_EMPTY},
+      {"offline", relay::v1::DEVICE_STATUS_OFFLINE},
+      {"busy", relay::v1::DEVICE_STATUS_BUSY},
+      {"ready", relay::v1::DEVICE_STATUS_IDLE},
+      {"idle", relay::v1::DEVICE_STATUS_IDLE},
+      {"online", relay::v1::DEVICE_STATUS_IDLE}};
+  auto it = states->find(state);
+  if (it == states->end()) {
+    FailStartup(absl::StrCat("unknown state \"", state,
+                             "\"; one of paper-out, toner-empty, offline, busy, ready"));
+  }
+  relay::v1::SetDeviceStateRequest request;
+  request.set_device_id(device_id);
+  request.set_status(it->second);
+  grpc::ClientContext context;
+  SetDeadline(context, absl::Seconds(10));
+  relay::v1::DeviceInfo response;
+  grpc::Status status = Connect()->SetDeviceState(&context, request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("%s\n", Describe(response).c_str());
+  return 0;
+}
+
+int BoxPut(const std::string& device_id, const std::string& box_id,
+           const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file.good()) FailStartup(absl::StrCat("cannot read ", path));
+  std::stringstream content;
+  content << file.rdbuf();
+  relay::v1::PutBoxDocumentRequest request;
+  request.set_device_id(device_id);
+  request.set_box_id(box_id);
+  request.set_name(absl::GetFlag(FLAGS_name).empty()
+                       ? std::filesystem::path(path).filename().string()
+                       : absl::GetFlag(FLAGS_name));
+  request.set_content_type(absl::GetFlag(FLAGS_content_type));
+  request.set_content(content.str());
+  grpc::ClientContext context;
+  SetDeadline(context, absl::Seconds(30));
+  relay::v1::BoxDocument response;
+  grpc::Status status = Connect()->PutBoxDocument(&context, request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("stored %s\t%s\t%lld bytes\tsha256=%s\n", response.document_id().c_str(),
+              response.name().c_str(), static_cast<long long>(response.size()),
+              response.sha256_hex().c_str());
+  return 0;
+}
+
+int ParseMinute(absl::string_view hhmm) {
+  std::vector<std::string> parts = absl::StrSplit(hhmm, ':');
+  int h = 0, m = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &h) ||
+      !absl::SimpleAtoi(parts[1], &m) || h < 0 || h > 24 || m < 0 || m > 59 ||
+      (h == 24 && m != 0)) {
+    FailStartup(absl::StrCat("--window: bad time \"", hhmm, "\"; expected HH:MM"));
+  }
+  return h * 60 + m;
+}
+
+int BoxConditions(const std::string& device_id, const std::string& box_id) {
+  relay::v1::BoxAccessCondition condition;
+  condition.set_device_id(device_id);
+  condition.set_box_id(box_id);
+  for (absl::string_view c :
+       absl::StrSplit(absl::GetFlag(FLAGS_clients), ',', absl::SkipWhitespace())) {
+    condition.add_allowed_clients(std::string(c));
+  }
+  for (absl::string_view u :
+       absl::StrSplit(absl::GetFlag(FLAGS_users), ',', absl::SkipWhitespace())) {
+    condition.add_allowed_users(std::string(u));
+  }
+  for (absl::string_view op :
+       absl::StrSplit(absl::GetFlag(FLAGS_ops), ',', absl::SkipWhitespace())) {
+    if (op == "list") {
+      condition.add_operations(relay::v1::BOX_OPERATION_LIST);
+    } else if (op == "read") {
+      condition.add_operations(relay::v1::BOX_OPERATION_READ);
+    } else if (op == "delete") {
+      condition.add_operations(relay::v1::BOX_OPERATION_DELETE);
+    } else {
+      FailStartup(absl::StrCat("--ops: unknown operation \"", op, "\""));
+    }
+  }
+  std::string window = absl::GetFlag(FLAGS_window);
+  if (!window.empty()) {
+    std::vector<std::string> ends = absl::StrSplit(window, '-');
+    if (ends.size() != 2) FailStartup("--window must be HH:MM-HH:MM");
+    condition.set_window_start_minute(ParseMinute(ends[0]));
+    condition.set_window_end_minute(ParseMinute(ends[1]) % (24 * 60));
+  }
+  std::string expires = absl::GetFlag(FLAGS_expires);
+  if (!expires.empty()) {
+    absl::Duration d;
+    int64_t unix_seconds = 0;
+    if (absl::ParseDuration(expires, &d)) {
+      condition.set_expires_unix(absl::ToUnixSeconds(absl::Now() + d));
+    } else if (absl::SimpleAtoi(expires, &unix_seconds)) {
+      condition.set_expires_unix(unix_seconds);
+    } else {
+      FailStartup("--expires must be a duration (2h) or unix seconds");
+    }
+  }
+  condition.set_max_accesses(absl::GetFlag(FLAGS_max_accesses));
+  grpc::ClientContext context;
+  SetDeadline(context, absl::Seconds(15));
+  relay::v1::SetBoxConditionsResponse response;
+  grpc::Status status = Connect()->SetBoxConditions(&context, condition, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("conditions of box %s on %s sent to the gateway\n", box_id.c_str(),
+              device_id.c_str());
+  return 0;
+}
+
+int BoxAccesses(const std::string& device_id) {
+  relay::v1::DeviceRef request;
+  request.set_device_id(device_id);
+  grpc::ClientContext context;
+  SetDeadline(context, absl::Seconds(10));
+  relay::v1::ListBoxAccessesResponse response;
+  grpc::Status status = Connect()->ListBoxAccesses(&context, request, &response);
+  if (!status.ok()) return Fail(status);
+  for (const auto& r : response.requests()) {
+    std::printf("%s\t%s\t%s\tclient=%s\tuser=%s\n", r.box_id().c_str(),
+                relay::v1::BoxOperation_Name(r.operation()).c_str(),
+                r.document_id().c_str(), r.client_id().c_str(), r.user_id().c_str());
+  }
+  return 0;
+}
+
 int Run(std::vector<std::string> args) {
   if (args.empty()) args.push_back("serve");
   const std::string command = args[0];
@@ -260,9 +424,37 @@ int Run(std::vector<std::string> args) {
     want_args(1, "printed DEVICE_ID");
     return Printed(args[1]);
   }
+  if (command == "remove-device") {
+    want_args(1, "remove-device DEVICE_ID");
+    relay::v1::DeviceRef request;
+    request.set_device_id(args[1]);
+    grpc::ClientContext context;
+    SetDeadline(context, absl::Seconds(10));
+    relay::v1::DeviceInfo response;
+    grpc::Status status = Connect()->RemoveDevice(&context, request, &response);
+    if (!status.ok()) return Fail(status);
+    std::printf("removed %s\n", args[1].c_str());
+    return 0;
+  }
+  if (command == "state") {
+    want_args(2, "state DEVICE_ID paper-out|toner-empty|offline|busy|ready");
+    return State(args[1], args[2]);
+  }
+  if (command == "box-put") {
+    want_args(3, "box-put DEVICE_ID BOX_ID FILE [--name=N] [--content_type=T]");
+    return BoxPut(args[1], args[2], args[3]);
+  }
+  if (command == "box-conditions") {
+    want_args(2, "box-conditions DEVICE_ID BOX_ID [flags]");
+    return BoxConditions(args[1], args[2]);
+  }
+  if (command == "box-accesses") {
+    want_args(1, "box-accesses DEVICE_ID");
+    return BoxAccesses(args[1]);
+  }
   FailStartup(absl::StrCat("unknown command \"", command,
-                           "\"; one of serve, devices, scan, add-device, printed "
-                           "(--help explains)"));
+                           "\"; one of serve, devices, scan, add-device, printed, state, "
+                           "box-put, box-conditions, box-accesses (--help explains)"));
 }
 
 }  // namespace

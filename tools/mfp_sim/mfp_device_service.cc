@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/logging.h"
 #include "common/sha256.h"
 #include "common/status_util.h"
@@ -112,6 +114,7 @@ grpc::Status MfpDeviceService::Print(grpc::ServerContext* context,
 
   Sha256 hash;
   int64_t received = 0;
+  int64_t first_byte_unix_us = 0;
   while (reader->Read(&message)) {
     if (!message.has_data() && message.has_header()) {
       return Error(grpc::StatusCode::INVALID_ARGUMENT, "a second PrintHeader");
@@ -123,9 +126,13 @@ grpc::Status MfpDeviceService::Print(grpc::ServerContext* context,
       return Error(grpc::StatusCode::INVALID_ARGUMENT,
                    absl::StrCat("more bytes than announced (", header.size(), ")"));
     }
+    if (first_byte_unix_us == 0 && !data.empty()) {
+      first_byte_unix_us = absl::ToUnixMicros(absl::Now());
+    }
     hash.Update(data);
     out.write(data.data(), static_cast<std::streamsize>(data.size()));
   }
+  const int64_t received_unix_us = absl::ToUnixMicros(absl::Now());
   if (context->IsCancelled()) {
     return Error(grpc::StatusCode::CANCELLED, "print cancelled; nothing printed");
   }
@@ -150,6 +157,8 @@ grpc::Status MfpDeviceService::Print(grpc::ServerContext* context,
   job.set_size(received);
   job.set_sha256_hex(hash.FinishHex());
   job.set_document_name(header.document_name());
+  job.set_first_byte_unix_us(first_byte_unix_us);
+  job.set_received_unix_us(received_unix_us);
   device->RecordPrinted(job);
   LogInfo("event=print_started job=%s device=%s bytes=%d sha256=%s", header.job_id(),
           header.device_id(), received, job.sha256_hex());
@@ -161,6 +170,30 @@ grpc::Status MfpDeviceService::Print(grpc::ServerContext* context,
   response->set_bytes_received(received);
   response->set_sha256_hex(job.sha256_hex());
   response->set_duplicate(false);
+  return grpc::Status::OK;
+}
+
+}  // namespace relay::mfp_sim
+
+namespace relay::mfp_sim {
+
+grpc::Status MfpDeviceService::AccessBox(grpc::ServerContext* /*context*/,
+                                         const relay::v1::DeviceBoxRequest* request,
+                                         relay::v1::BoxResult* response) {
+  SimDevice* device = lan_->Find(request->device_id());
+  if (device == nullptr) {
+    return Error(grpc::StatusCode::NOT_FOUND,
+                 absl::StrCat("device ", request->device_id(), " is not known"));
+  }
+  absl::StatusOr<relay::v1::BoxResult> result = device->AccessBox(request->request());
+  LogInfo("event=box_access device=%s box=%s operation=%s document=%s client=%s user=%s "
+          "result=\"%s\"",
+          device->id(), request->request().box_id(),
+          relay::v1::BoxOperation_Name(request->request().operation()),
+          request->request().document_id(), request->request().client_id(),
+          request->request().user_id(), result.ok() ? "ok" : result.status().ToString());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
   return grpc::Status::OK;
 }
 

@@ -35,6 +35,9 @@ class MfpDeviceService final : public relay::v1::MfpDevice::Service {
   grpc::Status Print(grpc::ServerContext* context,
                      grpc::ServerReader<relay::v1::PrintRequest>* reader,
                      relay::v1::PrintResult* response) override;
+  grpc::Status AccessBox(grpc::ServerContext* context,
+                         const relay::v1::DeviceBoxRequest* request,
+                         relay::v1::BoxResult* response) override;
 
   // Cuts simulated print times short (shutdown).
   void Stop() { stopping_.Notify(); }

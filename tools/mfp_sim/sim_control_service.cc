@@ -156,3 +156,75 @@ grpc::Status SimControlService::ListPrinted(grpc::ServerContext* /*context*/,
 }
 
 }  // namespace relay::mfp_sim
+
+namespace relay::mfp_sim {
+
+grpc::Status SimControlService::SetDeviceState(grpc::ServerContext* /*context*/,
+                                               const relay::v1::SetDeviceStateRequest* request,
+                                               relay::v1::DeviceInfo* response) {
+  SimDevice* device = lan_->Find(request->device_id());
+  if (device == nullptr) return NotFound(request->device_id());
+  switch (request->status()) {
+    case relay::v1::DEVICE_STATUS_IDLE:
+    case relay::v1::DEVICE_STATUS_BUSY:
+    case relay::v1::DEVICE_STATUS_PAPER_OUT:
+    case relay::v1::DEVICE_STATUS_TONER_EMPTY:
+    case relay::v1::DEVICE_STATUS_OFFLINE:
+      break;
+    default:
+      return Invalid("status must be IDLE, BUSY, PAPER_OUT, TONER_EMPTY or OFFLINE");
+  }
+  device->SetFault(request->status());
+  *response = device->Info();
+  LogInfo("event=device_state device=%s status=%s", device->id(),
+          relay::v1::DeviceStatus_Name(request->status()));
+  return grpc::Status::OK;
+}
+
+grpc::Status SimControlService::PutBoxDocument(grpc::ServerContext* /*context*/,
+                                               const relay::v1::PutBoxDocumentRequest* request,
+                                               relay::v1::BoxDocument* response) {
+  SimDevice* device = lan_->Find(request->device_id());
+  if (device == nullptr) return NotFound(request->device_id());
+  absl::Status valid = ValidateSimId("box_id", request->box_id(), 64);
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  *response = device->PutBoxDocument(request->box_id(), request->name(),
+                                     request->content_type(), request->content());
+  LogInfo("event=box_document_stored device=%s box=%s document=%s bytes=%d", device->id(),
+          request->box_id(), response->document_id(), response->size());
+  return grpc::Status::OK;
+}
+
+grpc::Status SimControlService::SetBoxConditions(
+    grpc::ServerContext* /*context*/, const relay::v1::BoxAccessCondition* request,
+    relay::v1::SetBoxConditionsResponse* response) {
+  SimDevice* device = lan_->Find(request->device_id());
+  if (device == nullptr) return NotFound(request->device_id());
+  grpc::ClientContext call;
+  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::Status status = gateway_->SetBoxConditions(&call, *request, response);
+  LogInfo("event=box_conditions_sent device=%s box=%s result=\"%s\"", device->id(),
+          request->box_id(), status.ok() ? "ok" : status.error_message());
+  return status;
+}
+
+grpc::Status SimControlService::ListBoxAccesses(grpc::ServerContext* /*context*/,
+                                                const relay::v1::DeviceRef* request,
+                                                relay::v1::ListBoxAccessesResponse* response) {
+  SimDevice* device = lan_->Find(request->device_id());
+  if (device == nullptr) return NotFound(request->device_id());
+  for (relay::v1::BoxRequest& r : device->BoxAccesses()) *response->add_requests() = std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status SimControlService::RemoveDevice(grpc::ServerContext* /*context*/,
+                                             const relay::v1::DeviceRef* request,
+                                             relay::v1::DeviceInfo* response) {
+  absl::StatusOr<relay::v1::DeviceInfo> removed = lan_->Remove(request->device_id());
+  if (!removed.ok()) return ToGrpcStatus(removed.status());
+  *response = *removed;
+  LogInfo("event=device_removed device=%s", request->device_id());
+  return grpc::Status::OK;
+}
+
+}  // namespace relay::mfp_sim

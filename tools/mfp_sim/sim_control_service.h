@@ -44,6 +44,22 @@ class SimControlService final : public relay::v1::SimControl::Service {
   grpc::Status ListPrinted(grpc::ServerContext* context,
                            const relay::v1::DeviceRef* request,
                            relay::v1::ListPrintedResponse* response) override;
+  grpc::Status RemoveDevice(grpc::ServerContext* context, const relay::v1::DeviceRef* request,
+                            relay::v1::DeviceInfo* response) override;
+  grpc::Status SetDeviceState(grpc::ServerContext* context,
+                              const relay::v1::SetDeviceStateRequest* request,
+                              relay::v1::DeviceInfo* response) override;
+  grpc::Status PutBoxDocument(grpc::ServerContext* context,
+                              const relay::v1::PutBoxDocumentRequest* request,
+                              relay::v1::BoxDocument* response) override;
+  // The owner's conditions go to the gateway (GatewayLan.SetBoxConditions);
+  // the answer is the gateway's.
+  grpc::Status SetBoxConditions(grpc::ServerContext* context,
+                                const relay::v1::BoxAccessCondition* request,
+                                relay::v1::SetBoxConditionsResponse* response) override;
+  grpc::Status ListBoxAccesses(grpc::ServerContext* context,
+                               const relay::v1::DeviceRef* request,
+                               relay::v1::ListBoxAccessesResponse* response) override;
 
  private:
   SimLan* const lan_;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/sha256.h"
 
 namespace relay::mfp_sim {
 namespace {
@@ -25,6 +26,8 @@ std::string FaultText(relay::v1::DeviceStatus status) {
 SimDevice::SimDevice(relay::v1::DeviceInfo info, Clock* clock)
     : id_(info.device_id()), clock_(clock), info_(std::move(info)) {
   info_.set_status(relay::v1::DEVICE_STATUS_IDLE);
+  // A remote print waits for the job in progress (AdmitPrint's deadline).
+  info_.mutable_capabilities()->set_accepts_queued_jobs(true);
 }
 
 relay::v1::DeviceInfo SimDevice::Info() const {
@@ -32,6 +35,13 @@ relay::v1::DeviceInfo SimDevice::Info() const {
   relay::v1::DeviceInfo info = info_;
   info.set_status(StatusLocked());
   info.set_last_seen_unix(absl::ToUnixSeconds(clock_->Now()));
+  if (local_busy_) info.mutable_capabilities()->set_accepts_queued_jobs(false);
+  relay::v1::DeviceCounters* counters = info.mutable_counters();
+  int64_t bytes = 0;
+  for (const auto& job : printed_) bytes += job.size();
+  counters->set_jobs_printed(static_cast<int64_t>(printed_.size()));
+  counters->set_bytes_printed(bytes);
+  counters->set_scans_sent(scans_sent_);
   return info;
 }
 
@@ -41,7 +51,7 @@ void SimDevice::SetAddress(const std::string& address) {
 }
 
 relay::v1::DeviceStatus SimDevice::StatusLocked() const {
-  if (current_job_.has_value()) return relay::v1::DEVICE_STATUS_BUSY;
+  if (current_job_.has_value() || local_busy_) return relay::v1::DEVICE_STATUS_BUSY;
   return fault_;
 }
 
@@ -50,6 +60,10 @@ absl::Status SimDevice::AcquireLocked(JobKind kind, const std::string& job_id,
   if (fault_ != relay::v1::DEVICE_STATUS_IDLE) {
     return absl::FailedPreconditionError(
         absl::StrCat("device ", id_, " is ", FaultText(fault_)));
+  }
+  if (local_busy_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("device ", id_, " is busy with a local job"));
   }
   auto free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return !current_job_.has_value();
@@ -104,7 +118,9 @@ absl::StatusOr<PrintAdmission> SimDevice::AdmitPrint(const std::string& job_id,
 
 absl::Status SimDevice::BeginScan(const std::string& scan_id, absl::Time deadline) {
   absl::MutexLock lock(&mu_);
-  return AcquireLocked(JobKind::kScan, scan_id, deadline);
+  absl::Status acquired = AcquireLocked(JobKind::kScan, scan_id, deadline);
+  if (acquired.ok()) ++scans_sent_;
+  return acquired;
 }
 
 void SimDevice::RecordPrinted(relay::v1::PrintedJob job) {
@@ -138,10 +154,69 @@ std::vector<relay::v1::PrintedJob> SimDevice::Printed() const {
 
 void SimDevice::SetFault(relay::v1::DeviceStatus status) {
   absl::MutexLock lock(&mu_);
+  local_busy_ = status == relay::v1::DEVICE_STATUS_BUSY;
   fault_ =
       status == relay::v1::DEVICE_STATUS_BUSY ? relay::v1::DEVICE_STATUS_IDLE : status;
   if (fault_ == relay::v1::DEVICE_STATUS_UNSPECIFIED)
     fault_ = relay::v1::DEVICE_STATUS_IDLE;
+}
+
+relay::v1::BoxDocument SimDevice::PutBoxDocument(const std::string& box_id,
+                                                 const std::string& name,
+                                                 const std::string& content_type,
+                                                 std::string content) {
+  absl::MutexLock lock(&mu_);
+  BoxEntry entry;
+  entry.document.set_document_id(absl::StrCat("bdoc-", next_box_document_++));
+  entry.document.set_name(name.empty() ? entry.document.document_id() : name);
+  entry.document.set_size(static_cast<int64_t>(content.size()));
+  entry.document.set_sha256_hex(Sha256::HexOf(content));
+  entry.document.set_created_unix(absl::ToUnixSeconds(clock_->Now()));
+  entry.document.set_content_type(content_type.empty() ? "application/octet-stream"
+                                                       : content_type);
+  entry.content = std::move(content);
+  relay::v1::BoxDocument document = entry.document;
+  boxes_[box_id][document.document_id()] = std::move(entry);
+  return document;
+}
+
+absl::StatusOr<relay::v1::BoxResult> SimDevice::AccessBox(
+    const relay::v1::BoxRequest& request) {
+  absl::MutexLock lock(&mu_);
+  box_accesses_.push_back(request);
+  auto box = boxes_.find(request.box_id());
+  if (box == boxes_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("device ", id_, " has no box \"", request.box_id(), "\""));
+  }
+  relay::v1::BoxResult result;
+  result.set_permitted(true);
+  if (request.operation() == relay::v1::BOX_OPERATION_LIST) {
+    for (const auto& [doc_id, entry] : box->second) *result.add_documents() = entry.document;
+    return result;
+  }
+  auto doc = box->second.find(request.document_id());
+  if (doc == box->second.end()) {
+    return absl::NotFoundError(absl::StrCat("box ", request.box_id(), " of device ", id_,
+                                            " has no document \"", request.document_id(),
+                                            "\""));
+  }
+  *result.mutable_document() = doc->second.document;
+  switch (request.operation()) {
+    case relay::v1::BOX_OPERATION_READ:
+      result.set_content(doc->second.content);
+      return result;
+    case relay::v1::BOX_OPERATION_DELETE:
+      box->second.erase(doc);
+      return result;
+    default:
+      return absl::InvalidArgumentError("unknown box operation");
+  }
+}
+
+std::vector<relay::v1::BoxRequest> SimDevice::BoxAccesses() const {
+  absl::MutexLock lock(&mu_);
+  return box_accesses_;
 }
 
 }  // namespace relay::mfp_sim

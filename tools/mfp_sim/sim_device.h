@@ -1,6 +1,7 @@
 #ifndef RELAY_TOOLS_MFP_SIM_SIM_DEVICE_H_
 #define RELAY_TOOLS_MFP_SIM_SIM_DEVICE_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,8 +81,22 @@ class SimDevice {
   std::vector<relay::v1::PrintedJob> Printed() const;
 
   // Simulates a fault (PAPER_OUT, TONER_EMPTY, OFFLINE) or clears it (IDLE).
-  // A fault does not interrupt a job in progress.
+  // A fault does not interrupt a job in progress. BUSY starts a local job (a
+  // copy at the panel) that remote jobs cannot queue behind: the device
+  // reports BUSY without accepts_queued_jobs and refuses prints until IDLE.
   void SetFault(relay::v1::DeviceStatus status);
+
+  // --- Storage boxes (related design 4) ---------------------------------
+  // Stores a document in `box_id` (created on first use); returns it with
+  // its id, size and sha256.
+  relay::v1::BoxDocument PutBoxDocument(const std::string& box_id, const std::string& name,
+                                        const std::string& content_type,
+                                        std::string content);
+  // Serves a box request (list, read, delete) and records that it reached
+  // the device. NOT_FOUND for an unknown box or document.
+  absl::StatusOr<relay::v1::BoxResult> AccessBox(const relay::v1::BoxRequest& request);
+  // Every box request that reached the device, oldest first.
+  std::vector<relay::v1::BoxRequest> BoxAccesses() const;
 
  private:
   absl::Status AcquireLocked(JobKind kind, const std::string& job_id, absl::Time deadline)
@@ -96,6 +111,16 @@ class SimDevice {
   std::optional<std::string> current_job_ ABSL_GUARDED_BY(mu_);
   JobKind current_kind_ ABSL_GUARDED_BY(mu_) = JobKind::kPrint;
   std::vector<relay::v1::PrintedJob> printed_ ABSL_GUARDED_BY(mu_);
+  bool local_busy_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t scans_sent_ ABSL_GUARDED_BY(mu_) = 0;
+  struct BoxEntry {
+    relay::v1::BoxDocument document;
+    std::string content;
+  };
+  // box id -> document id -> document.
+  std::map<std::string, std::map<std::string, BoxEntry>> boxes_ ABSL_GUARDED_BY(mu_);
+  int64_t next_box_document_ ABSL_GUARDED_BY(mu_) = 1;
+  std::vector<relay::v1::BoxRequest> box_accesses_ ABSL_GUARDED_BY(mu_);
   // job id -> index in printed_.
   absl::flat_hash_map<std::string, size_t> printed_index_ ABSL_GUARDED_BY(mu_);
 };

@@ -149,5 +149,70 @@ TEST(SimLanTest, AddFindAndAddress) {
   EXPECT_EQ(lan.List().size(), 2u);
 }
 
+// --- Related designs (issue 3) ---
+
+TEST(SimDeviceTest, LocalBusyJobRefusesRemotePrintsAndCannotQueue) {
+  relay::testing::FakeClock clock;
+  SimDevice device(Info("mfp-1"), &clock);
+  EXPECT_TRUE(device.Info().capabilities().accepts_queued_jobs());
+  device.SetFault(relay::v1::DEVICE_STATUS_BUSY);
+  EXPECT_EQ(device.Info().status(), relay::v1::DEVICE_STATUS_BUSY);
+  EXPECT_FALSE(device.Info().capabilities().accepts_queued_jobs());
+  EXPECT_THAT(device.AdmitPrint("job-1", kNoWait).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  device.SetFault(relay::v1::DEVICE_STATUS_IDLE);
+  EXPECT_EQ(device.Info().status(), relay::v1::DEVICE_STATUS_IDLE);
+  EXPECT_THAT(device.AdmitPrint("job-1", kNoWait), IsOk());
+}
+
+TEST(SimDeviceTest, CountersFollowPrintsAndScans) {
+  relay::testing::FakeClock clock;
+  SimDevice device(Info("mfp-1"), &clock);
+  ASSERT_THAT(device.AdmitPrint("job-1", kNoWait), IsOk());
+  device.RecordPrinted(Job("job-1", "abc"));
+  device.EndJob();
+  ASSERT_THAT(device.BeginScan("scan-1", kNoWait), IsOk());
+  device.EndJob();
+  relay::v1::DeviceCounters counters = device.Info().counters();
+  EXPECT_EQ(counters.jobs_printed(), 1);
+  EXPECT_EQ(counters.bytes_printed(), 3);
+  EXPECT_EQ(counters.scans_sent(), 1);
+}
+
+TEST(SimDeviceTest, BoxListReadDeleteAndAccessLog) {
+  relay::testing::FakeClock clock;
+  SimDevice device(Info("mfp-1"), &clock);
+  relay::v1::BoxDocument doc = device.PutBoxDocument("scans", "a.pdf", "", "hello");
+  EXPECT_EQ(doc.size(), 5);
+  relay::v1::BoxRequest request;
+  request.set_box_id("scans");
+  request.set_operation(relay::v1::BOX_OPERATION_LIST);
+  auto listed = device.AccessBox(request);
+  ASSERT_THAT(listed, IsOk());
+  ASSERT_EQ(listed->documents_size(), 1);
+  request.set_operation(relay::v1::BOX_OPERATION_READ);
+  request.set_document_id(doc.document_id());
+  auto read = device.AccessBox(request);
+  ASSERT_THAT(read, IsOk());
+  EXPECT_EQ(read->content(), "hello");
+  request.set_operation(relay::v1::BOX_OPERATION_DELETE);
+  ASSERT_THAT(device.AccessBox(request), IsOk());
+  EXPECT_THAT(device.AccessBox(request).status(), StatusIs(absl::StatusCode::kNotFound));
+  request.set_box_id("nope");
+  EXPECT_THAT(device.AccessBox(request).status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(device.BoxAccesses().size(), 5u);
+}
+
+TEST(SimLanTest, RemovedDeviceIsGone) {
+  relay::testing::FakeClock clock;
+  SimLan lan(&clock);
+  ASSERT_THAT(lan.Add(Info("mfp-1")), IsOk());
+  ASSERT_THAT(lan.Add(Info("mfp-2")), IsOk());
+  ASSERT_THAT(lan.Remove("mfp-1"), IsOk());
+  EXPECT_EQ(lan.Find("mfp-1"), nullptr);
+  EXPECT_EQ(lan.List().size(), 1u);
+  EXPECT_THAT(lan.Remove("mfp-1").status(), StatusIs(absl::StatusCode::kNotFound));
+}
+
 }  // namespace
 }  // namespace relay::mfp_sim

@@ -81,8 +81,21 @@ std::vector<SimDevice*> SimLan::List() const {
   absl::MutexLock lock(&mu_);
   std::vector<SimDevice*> result;
   result.reserve(devices_.size());
-  for (const auto& device : devices_) result.push_back(device.get());
+  for (const auto& device : devices_) {
+    if (by_id_.contains(device->id())) result.push_back(device.get());
+  }
   return result;
+}
+
+absl::StatusOr<relay::v1::DeviceInfo> SimLan::Remove(absl::string_view device_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = by_id_.find(device_id);
+  if (it == by_id_.end()) {
+    return absl::NotFoundError(absl::StrCat("device ", device_id, " is not known"));
+  }
+  relay::v1::DeviceInfo info = it->second->Info();
+  by_id_.erase(it);
+  return info;
 }
 
 void SimLan::SetAddress(const std::string& address) {

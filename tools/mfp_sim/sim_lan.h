@@ -33,6 +33,9 @@ class SimLan {
   // nullptr if unknown.
   SimDevice* Find(absl::string_view device_id) const;
   std::vector<SimDevice*> List() const;
+  // The device leaves the LAN: Find and List no longer return it (the object
+  // stays alive for calls in progress). NOT_FOUND if unknown.
+  absl::StatusOr<relay::v1::DeviceInfo> Remove(absl::string_view device_id);
 
   // Where the devices' MfpDevice service listens ("host:port"); applied to
   // every device, present and future.

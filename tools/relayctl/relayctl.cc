@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -29,13 +30,19 @@
 #include "absl/time/time.h"
 #include "common/grpc_util.h"
 #include "common/sha256.h"
+#include "common/tls_flags.h"
 #include "grpcpp/client_context.h"
 #include "relay/v1/cloud.grpc.pb.h"
 #include "tools/relayctl/table.h"
 
 ABSL_FLAG(std::string, cloud, "127.0.0.1:50061", "address (host:port) of the cloud server");
 ABSL_FLAG(std::string, user, "alice",
-          "the user to act for (sent as \"x-relay-user\" metadata)");
+          "the user to act for: without --token, --token_file or $RELAY_TOKEN, the token "
+          "is read from ./demo-data/<user>.token (the demo writes alice's and bob's)");
+ABSL_FLAG(std::string, token, "",
+          "the user's bearer token (from `cloud_server users add`); beware: visible in "
+          "the process list, prefer --token_file or $RELAY_TOKEN");
+ABSL_FLAG(std::string, token_file, "", "file holding the user's bearer token");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
           "deadline of each call (not of `watch` and `print --wait`, which follow a "
           "job until it ends)");
@@ -69,8 +76,14 @@ Commands:
   download SCAN_ID OUTPUT_FILE                save a scan to a file
   help                                        show this text
 
-Flags: --cloud (default 127.0.0.1:50061), --user (default alice), --timeout,
-and the per-command flags above. `relayctl --help` lists every flag.
+Credentials: --token=T, --token_file=F, $RELAY_TOKEN, or else the file
+./demo-data/<user>.token (--user, default alice). TLS: the server's certificate
+must be signed by --tls_dir/ca.pem (default ./demo-data/certs); --insecure for
+a plaintext development server.
+
+Flags: --cloud (default 127.0.0.1:50061), --user, --token, --token_file,
+--tls_dir, --insecure, --timeout, and the per-command flags above.
+`relayctl --help` lists every flag.
 )";
 
 constexpr int kExitOk = 0;
@@ -131,11 +144,17 @@ std::string GuessContentType(const std::string& path) {
 // Runs commands against one cloud server, as one user.
 class Client {
  public:
-  Client(std::string address, std::string user, absl::Duration timeout)
+  Client(std::string address, std::string user, std::string token,
+         absl::Duration timeout, std::shared_ptr<const TlsConfig> tls)
       : address_(std::move(address)),
         user_(std::move(user)),
+        token_(std::move(token)),
         timeout_(timeout),
-        stub_(relay::v1::CloudApi::NewStub(CreateRelayChannel(address_, ChannelOptions()))) {}
+        stub_(relay::v1::CloudApi::NewStub(CreateRelayChannel(address_, [&] {
+          ChannelOptions options;
+          options.tls = std::move(tls);
+          return options;
+        }()))) {}
 
   int Upload(const std::string& path);
   int Documents();
@@ -150,7 +169,7 @@ class Client {
  private:
   std::unique_ptr<grpc::ClientContext> Context(bool with_deadline = true) {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->AddMetadata("x-relay-user", user_);
+    ctx->AddMetadata("authorization", "Bearer " + token_);
     if (with_deadline) ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
     return ctx;
   }
@@ -169,7 +188,7 @@ class Client {
         break;
       case grpc::StatusCode::UNAUTHENTICATED:
         std::cerr << "relayctl: " << what << ": not authenticated: "
-                  << status.error_message() << " (see --user)\n";
+                  << status.error_message() << " (see --token, --token_file, $RELAY_TOKEN)\n";
         break;
       default:
         std::cerr << "relayctl: " << what << ": " << status.error_message() << "\n";
@@ -183,6 +202,7 @@ class Client {
 
   std::string address_;
   std::string user_;
+  std::string token_;
   absl::Duration timeout_;
   std::unique_ptr<relay::v1::CloudApi::Stub> stub_;
 };
@@ -452,6 +472,30 @@ int Client::Download(const std::string& scan_id, const std::string& output) {
   return kExitOk;
 }
 
+// The bearer token: --token, --token_file, $RELAY_TOKEN, $RELAY_TOKEN_FILE,
+// then ./demo-data/<user>.token.
+absl::StatusOr<std::string> ResolveToken(const std::string& user) {
+  if (!absl::GetFlag(FLAGS_token).empty()) return absl::GetFlag(FLAGS_token);
+  std::string file = absl::GetFlag(FLAGS_token_file);
+  if (file.empty()) {
+    const char* env = std::getenv("RELAY_TOKEN");
+    if (env != nullptr && *env != '\0') return std::string(env);
+    const char* env_file = std::getenv("RELAY_TOKEN_FILE");
+    file = env_file != nullptr && *env_file != '\0'
+               ? std::string(env_file)
+               : absl::StrCat("./demo-data/", user, ".token");
+  }
+  std::ifstream in(file);
+  std::string token;
+  if (!in.is_open() || !std::getline(in, token)) {
+    return absl::NotFoundError(absl::StrCat(
+        "no token for user ", user, ": cannot read ", file,
+        " (give --token, --token_file or $RELAY_TOKEN; an administrator creates tokens "
+        "with `cloud_server users add`)"));
+  }
+  return std::string(absl::StripAsciiWhitespace(token));
+}
+
 struct Command {
   int args;
   const char* synopsis;
@@ -501,7 +545,12 @@ int Main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_timeout) <= absl::ZeroDuration()) {
     return Usage("--timeout must be positive");
   }
-  Client client(absl::GetFlag(FLAGS_cloud), user, absl::GetFlag(FLAGS_timeout));
+  absl::StatusOr<std::string> token = ResolveToken(user);
+  if (!token.ok()) return Usage(std::string(token.status().message()));
+  absl::StatusOr<std::shared_ptr<const TlsConfig>> tls = TlsFromFlags("");
+  if (!tls.ok()) return Usage(std::string(tls.status().message()));
+  Client client(absl::GetFlag(FLAGS_cloud), user, *token, absl::GetFlag(FLAGS_timeout),
+                *tls);
   return it->second.run(client, args);
 }
 
