@@ -20,6 +20,9 @@ class AccessRouter {
     // The status came from the management server itself (not from a failed
     // connection): an UNAVAILABLE then means the gateway is offline.
     bool server_answered = false;
+    // OK: the device's gateway was asleep and the request went down this
+    // other gateway's session (related design 1).
+    std::string substitute_gateway_id;
   };
 
   virtual ~AccessRouter() = default;

@@ -143,7 +143,9 @@ class UploadReactor : public grpc::ServerReadReactor<UploadDocumentRequest>,
         bool cancelled;
         {
           absl::MutexLock lock(&mu_);
-          cancelled = finished_;
+          // A stream the server itself ended (a message over the size limit)
+          // reads like a half-close; it must not leave a document behind.
+          cancelled = finished_ || context_->IsCancelled();
         }
         if (!cancelled) {
           absl::StatusOr<relay::v1::Document> document =
@@ -531,6 +533,29 @@ grpc::ServerUnaryReactor* ApiService::ListScans(grpc::CallbackServerContext* con
 grpc::ServerWriteReactor<DataChunk>* ApiService::DownloadScan(
     grpc::CallbackServerContext* context, const relay::v1::DownloadScanRequest* request) {
   return new DownloadReactor(deps_, context, request->scan_id());
+}
+
+grpc::ServerUnaryReactor* ApiService::AccessBox(grpc::CallbackServerContext* context,
+                                                const relay::v1::BoxAccessRequest* request,
+                                                relay::v1::BoxResult* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<std::string> user = UserOf(*context);
+  if (!user.ok()) {
+    reactor->Finish(ToGrpcStatus(user.status()));
+    return reactor;
+  }
+  if (deps_.boxes == nullptr) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                 "box access is not enabled on this server"));
+    return reactor;
+  }
+  // `response` lives until Finish.
+  deps_.boxes->Submit(*user, *request,
+                      [reactor, response](absl::StatusOr<relay::v1::BoxResult> result) {
+                        if (result.ok()) *response = *std::move(result);
+                        reactor->Finish(ToGrpcStatus(result.status()));
+                      });
+  return reactor;
 }
 
 }  // namespace relay::cloud

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "cloud_server/box_broker.h"
 #include "cloud_server/content_library.h"
 #include "cloud_server/device_mirror.h"
 #include "cloud_server/job_manager.h"
@@ -31,6 +32,8 @@ struct ApiDeps {
   SerialExecutor* io_executor;
   // fsync + rename + row insert of finished uploads.
   SerialExecutor* commit_executor;
+  // AccessBox (related design 4); null: UNIMPLEMENTED.
+  BoxBroker* boxes = nullptr;
 };
 
 // CloudApi for relayctl and the web page, all on the callback API: unary
@@ -70,6 +73,11 @@ class ApiService : public relay::v1::CloudApi::CallbackService {
   grpc::ServerWriteReactor<relay::v1::DataChunk>* DownloadScan(
       grpc::CallbackServerContext* context,
       const relay::v1::DownloadScanRequest* request) override;
+  // Waits (bounded) for the gateway's answer: the device's, or a refusal
+  // naming the failed access condition (permitted=false, still OK).
+  grpc::ServerUnaryReactor* AccessBox(grpc::CallbackServerContext* context,
+                                      const relay::v1::BoxAccessRequest* request,
+                                      relay::v1::BoxResult* response) override;
 
  private:
   ApiDeps deps_;

@@ -54,6 +54,9 @@ absl::StatusOr<std::unique_ptr<CloudServer>> CloudServer::Start(
       options.clock, options.dispatcher);
   JobDispatcher* dispatcher = s->dispatcher_.get();
   s->jobs_->SetQueuedListener([dispatcher](const std::string& id) { dispatcher->Wake(id); });
+  s->boxes_ = std::make_unique<BoxBroker>(s->mirror_.get(), s->router_.get(),
+                                          s->signer_.get(), options.clock,
+                                          options.box_timeout);
 
   s->store_executor_ = std::make_unique<SerialExecutor>("cloud-store");
   s->io_executor_ = std::make_unique<SerialExecutor>("cloud-io");
@@ -61,12 +64,13 @@ absl::StatusOr<std::unique_ptr<CloudServer>> CloudServer::Start(
   const bool tls = options.grpc.tls != nullptr && !options.grpc.tls->insecure();
   s->tunnel_service_ = std::make_unique<TunnelService>(TunnelDeps{
       s->jobs_.get(), s->library_.get(), s->signer_.get(), s->store_executor_.get(),
-      s->io_executor_.get(), s->commit_executor_.get(), tls});
+      s->io_executor_.get(), s->commit_executor_.get(), tls, s->boxes_.get()});
   s->mirror_service_ = std::make_unique<MirrorService>(
       s->mirror_.get(), s->jobs_.get(), s->library_.get(), s->store_executor_.get(), tls);
   s->api_service_ = std::make_unique<ApiService>(ApiDeps{
       s->jobs_.get(), s->mirror_.get(), s->library_.get(), s->notifier_.get(),
-      s->store_executor_.get(), s->io_executor_.get(), s->commit_executor_.get()});
+      s->store_executor_.get(), s->io_executor_.get(), s->commit_executor_.get(),
+      s->boxes_.get()});
 
   grpc::ServerBuilder builder;
   ConfigureServerBuilder(builder, options.grpc);
@@ -94,6 +98,7 @@ void CloudServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   if (dispatcher_ != nullptr) dispatcher_->Stop();
+  if (boxes_ != nullptr) boxes_->Shutdown();
   if (notifier_ != nullptr) notifier_->Shutdown();
   if (users_ != nullptr) users_->Stop();
   if (server_ != nullptr) {

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cloud_server/access_router.h"
+#include "cloud_server/box_broker.h"
 #include "cloud_server/api_service.h"
 #include "cloud_server/blob_store.h"
 #include "cloud_server/content_library.h"
@@ -42,6 +43,8 @@ struct CloudServerOptions {
   ServerOptions grpc;
   // How often the users table is re-read (`cloud_server users ...`).
   absl::Duration users_poll = absl::Seconds(1);
+  // CloudApi.AccessBox waits this long for the gateway's answer.
+  absl::Duration box_timeout = absl::Seconds(30);
 };
 
 // The whole cloud service in one object: the store, the logic, the three
@@ -92,6 +95,7 @@ class CloudServer {
   std::unique_ptr<ContentLibrary> library_;
   std::unique_ptr<AccessRouter> router_;
   std::unique_ptr<JobDispatcher> dispatcher_;
+  std::unique_ptr<BoxBroker> boxes_;
   std::unique_ptr<SerialExecutor> store_executor_;
   std::unique_ptr<SerialExecutor> io_executor_;
   std::unique_ptr<SerialExecutor> commit_executor_;

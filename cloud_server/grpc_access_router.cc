@@ -33,6 +33,7 @@ AccessRouter::Reply GrpcAccessRouter::RequestAccess(
   Reply reply;
   if (status.ok()) {
     reply.gateway_id = response.gateway_id();
+    reply.substitute_gateway_id = response.substitute_gateway_id();
     reply.server_answered = true;
     return reply;
   }

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_util.h"
@@ -206,9 +207,11 @@ bool JobDispatcher::Process(const std::string& job_id, Entry& entry, absl::Time 
     std::string gateway = reply.gateway_id.ok() && !reply.gateway_id->empty()
                               ? *reply.gateway_id
                               : location->gateway_id;
-    LogInfo("event=job_dispatched job=%s gateway=%s device=%s attempt=%d", job_id,
-            gateway, job->device_id(), entry.attempts);
-    jobs_->RecordDispatched(job_id, gateway, entry.attempts).IgnoreError();
+    LogInfo("event=job_dispatched job=%s gateway=%s device=%s attempt=%d substitute=%s",
+            job_id, gateway, job->device_id(), entry.attempts,
+            reply.substitute_gateway_id.empty() ? "none" : reply.substitute_gateway_id);
+    jobs_->RecordDispatched(job_id, gateway, entry.attempts, reply.substitute_gateway_id)
+        .IgnoreError();
     mirror_->SetGatewayOnline(gateway, true);
     entry.immediate = false;
     entry.last_dispatch = now;
@@ -240,7 +243,11 @@ bool JobDispatcher::Process(const std::string& job_id, Entry& entry, absl::Time 
   std::string waiting;
   if (error.code() == absl::StatusCode::kUnavailable && reply.server_answered) {
     mirror_->SetGatewayOnline(location->gateway_id, false);
-    waiting = absl::StrCat("gateway ", location->gateway_id, " is offline; retrying");
+    // The management server's words when it says more than "no session"
+    // (e.g. the gateway sleeps and no substitute of its LAN can wake it).
+    waiting = absl::StrContains(error.message(), "asleep")
+                  ? absl::StrCat(error.message(), "; retrying")
+                  : absl::StrCat("gateway ", location->gateway_id, " is offline; retrying");
   } else if (reply.server_answered) {
     waiting = "the management server could not route the job; retrying";
   } else {

@@ -333,15 +333,20 @@ absl::StatusOr<StoredDocument> JobManager::DocumentOf(const Job& job) {
 }
 
 absl::Status JobManager::RecordDispatched(const std::string& job_id,
-                                          const std::string& gateway_id, int attempt) {
+                                          const std::string& gateway_id, int attempt,
+                                          const std::string& substitute) {
   ASSIGN_OR_RETURN(Job job, store_->GetJob(job_id));
   JobUpdate update;
   // A QUEUED job's reason said why it waited; it no longer does. A held job
   // keeps its reason: the gateway still holds it.
   if (job.state() == relay::v1::JOB_STATE_QUEUED) update.reason = "";
   update.gateway_id = gateway_id;
-  update.detail = absl::StrCat("tunnel request sent to gateway ", gateway_id,
-                               " (attempt ", attempt, ")");
+  update.detail = substitute.empty()
+                      ? absl::StrCat("tunnel request sent to gateway ", gateway_id,
+                                     " (attempt ", attempt, ")")
+                      : absl::StrCat("gateway ", gateway_id, " is asleep: tunnel request "
+                                     "sent through substitute gateway ", substitute,
+                                     ", which wakes it (attempt ", attempt, ")");
   return Update(job_id, std::move(update), "job_dispatched").status();
 }
 

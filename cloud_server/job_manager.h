@@ -84,8 +84,11 @@ class JobManager {
   absl::StatusOr<std::vector<relay::v1::Job>> ListUnfinishedJobs();
   absl::StatusOr<relay::v1::Job> LoadJob(const std::string& job_id);
   absl::StatusOr<StoredDocument> DocumentOf(const relay::v1::Job& job);
+  // `substitute`: the gateway was asleep and the request went through this
+  // other gateway of its LAN (related design 1).
   absl::Status RecordDispatched(const std::string& job_id,
-                                const std::string& gateway_id, int attempt);
+                                const std::string& gateway_id, int attempt,
+                                const std::string& substitute = "");
   // Records why the job waits (once per distinct reason, not every retry).
   absl::Status RecordWaiting(const std::string& job_id, const std::string& reason);
   absl::Status Fail(const std::string& job_id, const std::string& reason);

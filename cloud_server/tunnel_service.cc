@@ -28,6 +28,7 @@ const char* FrameName(const TunnelUp& up) {
     case TunnelUp::kEnd: return "DataEnd";
     case TunnelUp::kProgress: return "JobProgress";
     case TunnelUp::kResult: return "TunnelResult";
+    case TunnelUp::kBoxResult: return "BoxResult";
     case TunnelUp::FRAME_NOT_SET: return "an empty frame";
   }
   return "an unknown frame";
@@ -56,6 +57,9 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
       deps_.store_executor->Post(
           [jobs, job_id, recorded, why] { jobs->ClosePrintTunnel(job_id, recorded, why); });
     }
+    if (box_opened_ && !box_completed_ && deps_.boxes != nullptr) {
+      deps_.boxes->Abandon(claims_.access_id, end_reason_);
+    }
     // An unfinished scan's temporary file goes with `blob_`.
   }
 
@@ -73,6 +77,9 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
           break;
         case Phase::kScanReceiving:
           FinishLocked(Invalid("tunnel closed before DataEnd"));
+          break;
+        case Phase::kBoxAwaitResult:
+          FinishLocked(Invalid("tunnel closed before BoxResult"));
           break;
         default:
           break;  // A task in progress answers and finishes.
@@ -93,12 +100,24 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
         HandleResultLocked();
         return;
       case TunnelUp::kData:
+        if (phase_ == Phase::kBoxAwaitResult) {
+          HandleBoxChunkLocked();
+          return;
+        }
         if (phase_ != Phase::kScanReceiving) break;
         HandleChunkLocked();
         return;
       case TunnelUp::kEnd:
+        if (phase_ == Phase::kBoxAwaitResult) {
+          HandleBoxEndLocked();
+          return;
+        }
         if (phase_ != Phase::kScanReceiving) break;
         HandleEndLocked();
+        return;
+      case TunnelUp::kBoxResult:
+        if (phase_ != Phase::kBoxAwaitResult) break;
+        HandleBoxResultLocked();
         return;
       default:
         break;
@@ -139,6 +158,7 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
     kPrintRecording,
     kScanReceiving,
     kScanCommitting,
+    kBoxAwaitResult,
     kClosing,
   };
 
@@ -151,6 +171,7 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
       case Phase::kPrintRecording: return "recording the result";
       case Phase::kScanReceiving: return "receiving the scan";
       case Phase::kScanCommitting: return "storing the scan";
+      case Phase::kBoxAwaitResult: return "waiting for BoxResult";
       case Phase::kClosing: return "closing";
     }
     return "?";
@@ -214,8 +235,9 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
   void HandleOpenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     open_ = up_.open();
     if (open_.direction() != relay::v1::DIRECTION_PRINT &&
-        open_.direction() != relay::v1::DIRECTION_SCAN) {
-      FinishLocked(Invalid("TunnelOpen.direction must be PRINT or SCAN"));
+        open_.direction() != relay::v1::DIRECTION_SCAN &&
+        (open_.direction() != relay::v1::DIRECTION_BOX || deps_.boxes == nullptr)) {
+      FinishLocked(Invalid("TunnelOpen.direction must be PRINT, SCAN or BOX"));
       return;
     }
     if (open_.job_id().empty() || open_.gateway_id().empty() ||
@@ -244,6 +266,13 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
       expected.user_id = open_.user_id();
       expected.size = open_.size();
     }
+    if (open_.direction() == relay::v1::DIRECTION_BOX) {
+      if (open_.user_id().empty()) {
+        FinishLocked(Invalid("TunnelOpen for a box request needs its user_id"));
+        return;
+      }
+      expected.user_id = open_.user_id();
+    }
     // HMAC verification is cheap CPU work: fine on a callback thread.
     absl::StatusOr<TunnelClaims> claims = deps_.signer->Verify(open_.tunnel_token(), expected);
     if (!claims.ok()) {
@@ -251,6 +280,27 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
       return;
     }
     claims_ = *claims;
+    if (claims_.direction == relay::v1::DIRECTION_BOX) {
+      // In memory, non-blocking: fine on a callback thread. Single use: a
+      // replayed token finds its request opened or gone.
+      absl::StatusOr<relay::v1::BoxRequest> box = deps_.boxes->OpenTunnel(claims_);
+      if (!box.ok()) {
+        FinishLocked(ToGrpcStatus(box.status()));
+        return;
+      }
+      box_opened_ = true;
+      box_request_ = *box;
+      LogInfo("event=tunnel_open job=%s gateway=%s device=%s direction=BOX box=%s "
+              "operation=%s",
+              claims_.access_id, claims_.gateway_id, claims_.device_id, box->box_id(),
+              relay::v1::BoxOperation_Name(box->operation()));
+      phase_ = Phase::kBoxAwaitResult;
+      TunnelDown accepted;
+      *accepted.mutable_accepted()->mutable_box() = *box;
+      SendLocked(std::move(accepted));
+      StartRead(&up_);
+      return;
+    }
     phase_ = Phase::kOpening;
     Ref();
     if (claims_.direction == relay::v1::DIRECTION_PRINT) {
@@ -542,6 +592,73 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
     });
   }
 
+  // --- Box -----------------------------------------------------------------
+
+  void HandleBoxChunkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const relay::v1::DataChunk& chunk = up_.data();
+    if (box_request_.operation() != relay::v1::BOX_OPERATION_READ || box_end_seen_) {
+      FinishLocked(Invalid("DataChunk in a box tunnel that carries no document"));
+      return;
+    }
+    if (chunk.offset() != static_cast<int64_t>(box_content_.size())) {
+      FinishLocked(Invalid(absl::StrCat("DataChunk at offset ", chunk.offset(),
+                                        ", expected offset ", box_content_.size())));
+      return;
+    }
+    if (static_cast<int64_t>(box_content_.size() + chunk.data().size()) >
+        BoxBroker::kMaxDocumentBytes) {
+      FinishLocked(Invalid(absl::StrCat("box document exceeds ",
+                                        BoxBroker::kMaxDocumentBytes, " bytes")));
+      return;
+    }
+    box_content_.append(chunk.data());
+    StartRead(&up_);
+  }
+
+  void HandleBoxEndLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const relay::v1::DataEnd& end = up_.end();
+    if (box_request_.operation() != relay::v1::BOX_OPERATION_READ || box_end_seen_) {
+      FinishLocked(Invalid("DataEnd in a box tunnel that carries no document"));
+      return;
+    }
+    if (end.total_size() != static_cast<int64_t>(box_content_.size())) {
+      FinishLocked(Invalid(absl::StrCat("DataEnd says ", end.total_size(), " bytes; ",
+                                        box_content_.size(), " were sent")));
+      return;
+    }
+    Sha256 hash;
+    hash.Update(box_content_);
+    if (hash.FinishHex() != end.sha256_hex()) {
+      FinishLocked(Invalid("the box document's sha256 differs from DataEnd.sha256_hex"));
+      return;
+    }
+    box_end_seen_ = true;
+    StartRead(&up_);
+  }
+
+  void HandleBoxResultLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    relay::v1::BoxResult result = up_.box_result();
+    if (result.permitted() && box_request_.operation() == relay::v1::BOX_OPERATION_READ) {
+      if (!box_end_seen_) {
+        FinishLocked(Invalid("BoxResult of a permitted READ before its document's DataEnd"));
+        return;
+      }
+      result.set_content(std::move(box_content_));
+    } else if (!box_content_.empty()) {
+      FinishLocked(Invalid("BoxResult without a document after document chunks"));
+      return;
+    }
+    absl::Status completed = deps_.boxes->Complete(claims_.access_id, std::move(result));
+    box_completed_ = true;
+    if (!completed.ok()) {
+      FinishLocked(ToGrpcStatus(completed));
+      return;
+    }
+    TunnelDown closed;
+    closed.mutable_closed();
+    CloseLocked(std::move(closed));
+  }
+
   const TunnelDeps deps_;
   const std::string peer_;
   const PeerIdentity identity_;
@@ -577,6 +694,13 @@ class TunnelReactor : public grpc::ServerBidiReactor<TunnelUp, TunnelDown>,
   Sha256 duplicate_hash_;
   std::string existing_id_;
   int64_t received_ = 0;
+
+  // Box.
+  bool box_opened_ = false;
+  bool box_completed_ = false;
+  bool box_end_seen_ = false;
+  relay::v1::BoxRequest box_request_;
+  std::string box_content_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "cloud_server/box_broker.h"
 #include "cloud_server/content_library.h"
 #include "cloud_server/job_manager.h"
 #include "cloud_server/tunnel_token.h"
@@ -25,6 +26,8 @@ struct TunnelDeps {
   // TLS: the tunnel's TunnelOpen.gateway_id (and so its token's gateway)
   // must be the gateway named by the caller's client certificate.
   bool require_gateway_cert = false;
+  // Box tunnels (related design 4); null: refused.
+  BoxBroker* boxes = nullptr;
 };
 
 // CloudTunnel: one ServerBidiReactor per tunnel a gateway opens (no thread
@@ -32,7 +35,11 @@ struct TunnelDeps {
 // in kChunkBytes chunks (one write in flight) and DataEnd, then records the
 // gateway's TunnelResult and answers TunnelClosed. Scan: verifies the token,
 // streams the chunks into a temporary file while hashing, checks size and
-// sha256 at DataEnd, stores the scan durably and answers TunnelClosed. A
+// sha256 at DataEnd, stores the scan durably and answers TunnelClosed. Box:
+// verifies the token, answers TunnelAccepted with the request as the user
+// made it (BoxBroker), receives a READ's document in chunks (bounded by
+// BoxBroker::kMaxDocumentBytes) and the BoxResult, hands it to the waiting
+// caller and answers TunnelClosed. A
 // protocol violation ends the tunnel with INVALID_ARGUMENT and changes
 // nothing.
 class TunnelService : public relay::v1::CloudTunnel::CallbackService {

@@ -5,15 +5,22 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "gateway/box_access.h"
 #include "gateway/executability.h"
 #include "gateway/hold_spool.h"
 #include "gateway/ids.h"
 
 namespace relay::gateway {
+namespace {
+
+// Boxes hold small documents (BoxResult.content in common.proto).
+constexpr int64_t kMaxBoxDocumentBytes = 3 * 1024 * 1024;
+
+}  // namespace
 
 struct AccessHandler::Access {
   // kHeld: a held print delivered from the hold spool.
-  enum Kind { kPrint, kScan, kHeld };
+  enum Kind { kPrint, kScan, kHeld, kBox };
   Kind kind = kPrint;
   // Registration request id: the job id for a print, "scan:<id>" for a scan.
   std::string request_id;
@@ -76,7 +83,18 @@ void AccessHandler::Report(const Access& access, relay::v1::JobState state,
 }
 
 void AccessHandler::HandleTunnelRequest(const relay::v1::TunnelRequest& request) {
+  if (deps_.on_activity) deps_.on_activity();
   auto access = std::make_shared<Access>();
+  if (request.direction() == relay::v1::DIRECTION_BOX) {
+    access->kind = Access::kBox;
+    access->request = request;
+    access->job_id = request.job_id();
+    access->request_id = absl::StrCat("box:", request.job_id());
+    access->device_id = request.device_id();
+    access->user_id = request.box().user_id();
+    control_.Post([this, access] { StartBox(access); });
+    return;
+  }
   access->kind = Access::kPrint;
   access->request = request;
   access->job_id = request.job_id();
@@ -609,6 +627,132 @@ void AccessHandler::Finish(std::shared_ptr<Access> access, const absl::Status& s
     active_.erase(access->request_id);
   }
   if (access->done) access->done(scan_status);
+}
+
+void AccessHandler::StartBox(std::shared_ptr<Access> access) {
+  const relay::v1::TunnelRequest& req = access->request;
+  const std::string& gateway_id = deps_.identity.gateway_id;
+  const std::string job_log = IsSafeId(req.job_id()) ? req.job_id() : "<invalid>";
+  const std::string device_log = IsSafeId(req.device_id()) ? req.device_id() : "<invalid>";
+  LogInfo("event=box_request job=%s gateway=%s device=%s box=%s operation=%s", job_log,
+          gateway_id, device_log, IsSafeId(req.box().box_id()) ? req.box().box_id() : "<invalid>",
+          relay::v1::BoxOperation_Name(req.box().operation()));
+  std::string invalid;
+  if (!IsSafeId(req.job_id())) {
+    invalid = "box request with a missing or malformed request id";
+  } else if (!IsSafeId(req.device_id())) {
+    invalid = "box request with a missing or malformed device id";
+  } else if (req.tunnel_token().empty()) {
+    invalid = "box request without a tunnel token";
+  } else if (!IsSafeId(req.box().user_id())) {
+    invalid = "box request without a user";
+  }
+  if (!invalid.empty()) {
+    // Nothing to answer through: without a valid request the cloud's call
+    // times out.
+    LogWarning("event=box_request_rejected job=%s gateway=%s device=%s reason=\"%s\"",
+               job_log, gateway_id, device_log, invalid);
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_) return;
+    if (!active_.insert(access->request_id).second) {
+      LogInfo("event=box_request_duplicate job=%s gateway=%s device=%s", access->job_id,
+              gateway_id, access->device_id);
+      return;
+    }
+  }
+  workers_->Post([this, access] { RunBox(access); });
+}
+
+relay::v1::BoxResult AccessHandler::ExecuteBox(const Access& access,
+                                               const relay::v1::BoxRequest& box) {
+  const std::string& gateway_id = deps_.identity.gateway_id;
+  relay::v1::BoxResult result;
+  BoxDecision decision;
+  if (!IsSafeId(box.box_id()) ||
+      (!box.document_id().empty() && !IsSafeId(box.document_id()))) {
+    decision = BoxDecision{false, "", "malformed box or document id"};
+  } else if (deps_.boxes == nullptr) {
+    decision = EvaluateBoxAccess(std::nullopt, box, deps_.clock->Now(), 0);
+  } else {
+    absl::StatusOr<BoxDecision> decided =
+        deps_.boxes->Authorize(access.device_id, box, deps_.clock->Now());
+    decision = decided.ok() ? *decided
+                            : BoxDecision{false, "", absl::StrCat(
+                                  "the gateway cannot read the box's access conditions: ",
+                                  decided.status().message())};
+  }
+  if (!decision.permitted) {
+    // The device never sees a denied request.
+    LogInfo("event=box_access_denied job=%s gateway=%s device=%s box=%s operation=%s "
+            "user=%s client=%s condition=%s reason=\"%s\"",
+            access.job_id, gateway_id, access.device_id, box.box_id(),
+            relay::v1::BoxOperation_Name(box.operation()),
+            IsSafeId(box.user_id()) ? box.user_id() : "<invalid>",
+            IsSafeId(box.client_id()) ? box.client_id() : "<none>",
+            decision.failed_condition.empty() ? "error" : decision.failed_condition,
+            decision.message);
+    result.set_permitted(false);
+    result.set_failed_condition(decision.failed_condition);
+    result.set_message(decision.message);
+    return result;
+  }
+  LogInfo("event=box_access_permitted job=%s gateway=%s device=%s box=%s operation=%s "
+          "user=%s client=%s",
+          access.job_id, gateway_id, access.device_id, box.box_id(),
+          relay::v1::BoxOperation_Name(box.operation()), box.user_id(),
+          IsSafeId(box.client_id()) ? box.client_id() : "<none>");
+  std::optional<relay::v1::DeviceInfo> device = deps_.devices->Find(access.device_id);
+  DeviceDriver* driver = device.has_value() ? deps_.drivers->ForDevice(*device) : nullptr;
+  if (driver == nullptr) {
+    result.set_permitted(true);
+    result.set_message(absl::StrCat("device ", access.device_id,
+                                    " cannot be reached by the gateway now"));
+    return result;
+  }
+  absl::StatusOr<relay::v1::BoxResult> answer = driver->AccessBox(*device, box);
+  if (!answer.ok()) {
+    LogWarning("event=box_device_error job=%s gateway=%s device=%s error=\"%s\"",
+               access.job_id, gateway_id, access.device_id, answer.status().ToString());
+    result.set_permitted(true);
+    result.set_message(absl::StrCat("device ", access.device_id, ": ",
+                                    answer.status().message()));
+    return result;
+  }
+  result = *std::move(answer);
+  result.set_permitted(true);
+  result.clear_failed_condition();
+  if (static_cast<int64_t>(result.content().size()) > kMaxBoxDocumentBytes) {
+    result.clear_content();
+    result.set_message(absl::StrCat("the document is larger than the ",
+                                    kMaxBoxDocumentBytes, " bytes a box read may carry"));
+  }
+  return result;
+}
+
+void AccessHandler::RunBox(std::shared_ptr<Access> access) {
+  BoxJob job;
+  job.gateway_id = deps_.identity.gateway_id;
+  job.request = access->request;
+  absl::StatusOr<relay::v1::BoxResult> sent = deps_.tunnels->RunBox(
+      job, [this, access](const relay::v1::BoxRequest& box) {
+        const relay::v1::BoxRequest& pushed = access->request.box();
+        if (box.box_id() != pushed.box_id() || box.operation() != pushed.operation() ||
+            box.document_id() != pushed.document_id() || box.user_id() != pushed.user_id()) {
+          LogWarning("event=box_request_mismatch job=%s gateway=%s device=%s detail=\"the "
+                     "cloud's request differs from the one pushed; the cloud's is used\"",
+                     access->job_id, deps_.identity.gateway_id, access->device_id);
+        }
+        return ExecuteBox(*access, box);
+      });
+  if (!sent.ok()) {
+    LogWarning("event=box_tunnel_failed job=%s gateway=%s device=%s error=\"%s\"",
+               access->job_id, deps_.identity.gateway_id, access->device_id,
+               sent.status().ToString());
+  }
+  Finish(access, absl::OkStatus());
 }
 
 }  // namespace relay::gateway

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/serial_executor.h"
+#include "gateway/box_condition_store.h"
 #include "gateway/device_driver.h"
 #include "gateway/device_list.h"
 #include "gateway/gateway_identity.h"
@@ -65,12 +66,25 @@ class AccessHandler {
     absl::Duration hold_timeout = absl::Hours(1);
     // Called when a job was held (pokes the HoldManager).
     std::function<void()> on_held;
+    // Access conditions of devices' boxes (related design 4). Null: every
+    // box request is refused ("no_conditions").
+    BoxConditionStore* boxes = nullptr;
+    // Called whenever an access starts (power saving counts idle time from
+    // the last one).
+    std::function<void()> on_activity;
   };
 
   explicit AccessHandler(Deps deps);
   ~AccessHandler();
 
-  // A TunnelRequest from the management server. Non-blocking.
+  // A TunnelRequest from the management server (or forwarded by a
+  // substitute gateway). Non-blocking. PRINT: registration control, the
+  // tunnel, the device. BOX (related design 4): the tunnel opens, the
+  // request the cloud confirms is checked against the box's access
+  // conditions; permitted, it goes to the device and its answer back up the
+  // tunnel; denied, the refusal names the failed condition and the device
+  // never sees the request. Box requests do not take a registration slot:
+  // they are short and do not occupy the device.
   void HandleTunnelRequest(const relay::v1::TunnelRequest& request);
 
   // Uploads a spooled scan (registration control, token from the management
@@ -98,6 +112,10 @@ class AccessHandler {
   struct Access;
 
   void StartPrint(std::shared_ptr<Access> access);
+  void StartBox(std::shared_ptr<Access> access);
+  void RunBox(std::shared_ptr<Access> access);
+  // Checks `box` against the conditions and asks the device if permitted.
+  relay::v1::BoxResult ExecuteBox(const Access& access, const relay::v1::BoxRequest& box);
   void StartScan(std::shared_ptr<Access> access);
   // Asks registration control; runs the access when granted.
   void Acquire(std::shared_ptr<Access> access);

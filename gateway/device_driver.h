@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "relay/v1/common.pb.h"
 #include "relay/v1/lan.pb.h"
@@ -48,6 +49,13 @@ class DeviceDriver {
   // Starts a print; `header` names the job (a device prints a job id once).
   virtual absl::StatusOr<std::unique_ptr<PrintSink>> StartPrint(
       const relay::v1::DeviceInfo& device, const relay::v1::PrintHeader& header) = 0;
+  // A request to one of the device's storage boxes (related design 4), made
+  // only after the gateway checked the box's access conditions.
+  virtual absl::StatusOr<relay::v1::BoxResult> AccessBox(
+      const relay::v1::DeviceInfo& device, const relay::v1::BoxRequest& request) {
+    return absl::UnimplementedError(
+        absl::StrCat("device ", device.device_id(), " has no storage boxes"));
+  }
 };
 
 // Picks the driver for a device by its protocol ("mfp-sim", later "ipp").

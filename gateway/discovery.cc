@@ -67,9 +67,23 @@ void Discovery::Shutdown() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Discovery::SetPaused(bool paused) {
+  absl::MutexLock lock(&mu_);
+  paused_ = paused;
+  if (!paused) probe_now_ = true;
+}
+
 void Discovery::Loop() {
   bool first_round = true;
   while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto running = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return shutdown_ || !paused_;
+      };
+      mu_.Await(absl::Condition(&running));
+      if (shutdown_) return;
+    }
     std::vector<DeviceInfo> announced = ProbeRound();
     absl::Time now = clock_->Now();
     bool changed = table_.EndRound(announced, now);

@@ -55,6 +55,9 @@ class Discovery {
   void Start();
   // Runs a round as soon as possible (e.g. an access names an unknown device).
   void ProbeNow();
+  // Power saving (related design 1): no probes while paused; a round runs
+  // at once when resumed.
+  void SetPaused(bool paused);
   void Shutdown();
 
  private:
@@ -71,6 +74,7 @@ class Discovery {
   absl::Mutex mu_;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   bool probe_now_ ABSL_GUARDED_BY(mu_) = false;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/sha256.h"
+#include "common/status_util.h"
 #include "gateway/ids.h"
 
 namespace relay::gateway {
@@ -264,6 +265,96 @@ bool LanService::Claim(const std::string& scan_id) {
 void LanService::Unclaim(const std::string& scan_id) {
   absl::MutexLock lock(&mu_);
   receiving_.erase(scan_id);
+}
+
+grpc::ServerUnaryReactor* LanService::SetBoxConditions(
+    grpc::CallbackServerContext* context, const relay::v1::BoxAccessCondition* request,
+    relay::v1::SetBoxConditionsResponse* /*response*/) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!design_.set_box_conditions) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                 "this gateway does not keep box conditions"));
+    return reactor;
+  }
+  // `request` lives until Finish.
+  io_.Post([this, reactor, request] {
+    const std::string& device = request->device_id();
+    absl::Status status;
+    if (!IsSafeId(device) || !device_known_(device)) {
+      status = absl::NotFoundError(absl::StrCat(
+          "device ", IsSafeId(device) ? device : "<invalid>",
+          " is not in the gateway's device list; only its devices set box conditions"));
+    } else {
+      status = design_.set_box_conditions(*request);
+    }
+    if (status.ok()) {
+      LogInfo("event=box_conditions_stored gateway=%s device=%s box=%s users=%d clients=%d "
+              "operations=%d window=%d-%d expires_unix=%d max_accesses=%d",
+              options_.gateway_id, device, request->box_id(), request->allowed_users_size(),
+              request->allowed_clients_size(), request->operations_size(),
+              request->window_start_minute(), request->window_end_minute(),
+              request->expires_unix(), request->max_accesses());
+    } else {
+      LogWarning("event=box_conditions_refused gateway=%s device=%s error=\"%s\"",
+                 options_.gateway_id, IsSafeId(device) ? device : "<invalid>",
+                 status.ToString());
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LanService::Sleep(grpc::CallbackServerContext* context,
+                                            const relay::v1::SleepRequest* /*request*/,
+                                            relay::v1::PowerStateResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!design_.sleep) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                 "this gateway has no power-saving mode"));
+    return reactor;
+  }
+  io_.Post([this, reactor, response] {
+    absl::StatusOr<bool> sleeping = design_.sleep();
+    if (sleeping.ok()) {
+      response->set_gateway_id(options_.gateway_id);
+      response->set_sleeping(*sleeping);
+    }
+    reactor->Finish(ToGrpcStatus(sleeping.status()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LanService::ForwardTunnelRequest(
+    grpc::CallbackServerContext* context,
+    const relay::v1::ForwardTunnelRequestRequest* request,
+    relay::v1::PowerStateResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!design_.forward_tunnel_request) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                                 "this gateway does not take forwarded requests"));
+    return reactor;
+  }
+  io_.Post([this, reactor, request, response] {
+    absl::Status status;
+    if (request->target_gateway_id() != options_.gateway_id) {
+      status = absl::InvalidArgumentError(absl::StrCat(
+          "forwarded to gateway ", options_.gateway_id, " but addressed to ",
+          IsSafeId(request->target_gateway_id()) ? request->target_gateway_id()
+                                                 : "<invalid>"));
+    } else if (!IsSafeId(request->from_gateway_id())) {
+      status = absl::InvalidArgumentError("from_gateway_id is missing or malformed");
+    }
+    if (status.ok()) {
+      absl::StatusOr<bool> sleeping = design_.forward_tunnel_request(*request);
+      if (sleeping.ok()) {
+        response->set_gateway_id(options_.gateway_id);
+        response->set_sleeping(*sleeping);
+      }
+      status = sleeping.status();
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  });
+  return reactor;
 }
 
 }  // namespace relay::gateway

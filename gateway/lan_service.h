@@ -42,8 +42,35 @@ class LanService final : public relay::v1::GatewayLan::CallbackService {
   LanService(Options options, ScanSpool* spool, GatewayStore* store,
              const Clock* clock, DeviceKnown device_known, ScanAccepted on_accepted);
 
+  // Related designs 4 (box conditions) and 1 (power saving). Each runs on
+  // the service's executor (it may block briefly); unset: UNIMPLEMENTED.
+  struct DesignHandlers {
+    // Stores a box's conditions (INVALID_ARGUMENT if malformed).
+    std::function<absl::Status(const relay::v1::BoxAccessCondition&)> set_box_conditions;
+    // Enter power-saving mode; returns whether the gateway now sleeps.
+    std::function<absl::StatusOr<bool>()> sleep;
+    // A substitute forwards a tunnel request: wake and handle it; returns
+    // whether the gateway still sleeps (false once awake).
+    std::function<absl::StatusOr<bool>(const relay::v1::ForwardTunnelRequestRequest&)>
+        forward_tunnel_request;
+  };
+  // Set once, before the server starts.
+  void SetDesignHandlers(DesignHandlers handlers) { design_ = std::move(handlers); }
+
   grpc::ServerReadReactor<relay::v1::ScanUploadRequest>* SubmitScan(
       grpc::CallbackServerContext* context, relay::v1::ScanReceipt* receipt) override;
+  // The device's owner set a box's conditions; only devices in the gateway's
+  // device list may (NOT_FOUND otherwise).
+  grpc::ServerUnaryReactor* SetBoxConditions(
+      grpc::CallbackServerContext* context, const relay::v1::BoxAccessCondition* request,
+      relay::v1::SetBoxConditionsResponse* response) override;
+  grpc::ServerUnaryReactor* Sleep(grpc::CallbackServerContext* context,
+                                  const relay::v1::SleepRequest* request,
+                                  relay::v1::PowerStateResponse* response) override;
+  grpc::ServerUnaryReactor* ForwardTunnelRequest(
+      grpc::CallbackServerContext* context,
+      const relay::v1::ForwardTunnelRequestRequest* request,
+      relay::v1::PowerStateResponse* response) override;
 
  private:
   class ScanReactor;
@@ -58,6 +85,7 @@ class LanService final : public relay::v1::GatewayLan::CallbackService {
   const Clock* const clock_;
   const DeviceKnown device_known_;
   const ScanAccepted on_accepted_;
+  DesignHandlers design_;
 
   absl::Mutex mu_;
   std::set<std::string> receiving_ ABSL_GUARDED_BY(mu_);

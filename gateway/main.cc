@@ -20,6 +20,7 @@
 #include "common/ready_file.h"
 #include "common/tls_flags.h"
 #include "gateway/access_handler.h"
+#include "gateway/box_condition_store.h"
 #include "gateway/device_info_responder.h"
 #include "gateway/device_list.h"
 #include "gateway/device_reporter.h"
@@ -30,9 +31,11 @@
 #include "gateway/gateway_store.h"
 #include "gateway/hold_manager.h"
 #include "gateway/hold_store.h"
+#include "gateway/ids.h"
 #include "gateway/lan_service.h"
 #include "gateway/mfp_sim_driver.h"
 #include "gateway/mgmt_client.h"
+#include "gateway/power_manager.h"
 #include "gateway/registration_controller.h"
 #include "gateway/registration_manager.h"
 #include "gateway/scan_spool.h"
@@ -40,8 +43,12 @@
 #include "gateway/session_client.h"
 #include "gateway/sqlite_registration_store.h"
 #include "gateway/tunnel_client.h"
+#include "gateway/wake_forwarder.h"
+#include "gateway/wake_on_lan.h"
+#include "grpcpp/client_context.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "relay/v1/lan.grpc.pb.h"
 
 ABSL_FLAG(std::string, mgmt, "127.0.0.1:50051",
           "Management server (GatewaySession) address, host:port. The gateway keeps one "
@@ -114,6 +121,22 @@ ABSL_FLAG(absl::Duration, hold_timeout, absl::Hours(1),
           "A held job not delivered within this time fails (\"the hold expired\").");
 ABSL_FLAG(absl::Duration, hold_poll_interval, absl::Seconds(1),
           "How often the devices of held jobs are asked for their state.");
+ABSL_FLAG(std::string, lan_advertise, "",
+          "Where the other gateways of the LAN reach this gateway's LAN listener "
+          "(host:port), told to the management server for substitute wake-up. Default: "
+          "--lan_listen with the port actually bound.");
+ABSL_FLAG(std::string, wol_listen, "127.0.0.1:50079",
+          "Where the Wake-on-LAN listener (UDP magic packets for this gateway's MAC) binds, "
+          "host:port; port 0 picks a free port (see --ready_file: wol_port).");
+ABSL_FLAG(std::string, mac, "",
+          "This gateway's MAC address for Wake-on-LAN. Default: one generated at first "
+          "start (random, locally administered) and kept in --state_dir/mac.");
+ABSL_FLAG(absl::Duration, power_save_after, absl::ZeroDuration(),
+          "Enter power-saving mode after this long without an access (the session "
+          "closes; the LAN listener and the Wake-on-LAN listener stay). 0: only on "
+          "command (`gateway sleep`).");
+ABSL_FLAG(std::string, lan, "127.0.0.1:50071",
+          "`gateway sleep`: the LAN address (--lan_listen) of the gateway to put to sleep.");
 ABSL_FLAG(std::string, ready_file, "",
           "Once serving, write lan_port=<port> (and grpc_port, gateway_id) to this file.");
 
@@ -126,7 +149,47 @@ constexpr char kUsage[] =
     "management server, and relays prints (cloud -> device) and scans (device -> cloud)\n"
     "through tunnels it opens to the cloud server. Only outbound connections cross the\n"
     "firewall.\n\n"
-    "  gateway --mgmt=127.0.0.1:50051 --cloud=127.0.0.1:50061 --state_dir=./gw\n";
+    "  gateway --mgmt=127.0.0.1:50051 --cloud=127.0.0.1:50061 --state_dir=./gw\n"
+    "  gateway sleep --lan=127.0.0.1:50071    put a running gateway into power-saving mode\n";
+
+// `gateway sleep --lan=ADDR`: GatewayLan.Sleep on a running gateway.
+int SleepCommand() {
+  const std::string lan = absl::GetFlag(FLAGS_lan);
+  auto stub = relay::v1::GatewayLan::NewStub(CreateRelayChannel(lan, ChannelOptions()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  relay::v1::PowerStateResponse response;
+  grpc::Status status = stub->Sleep(&context, relay::v1::SleepRequest(), &response);
+  if (!status.ok()) {
+    std::fprintf(stderr, "gateway at %s did not go to sleep: %s\n", lan.c_str(),
+                 status.error_message().c_str());
+    return 1;
+  }
+  std::printf("gateway %s is %s\n", response.gateway_id().c_str(),
+              response.sleeping() ? "asleep (power-saving mode)" : "awake");
+  return 0;
+}
+
+// The MAC this gateway answers magic packets for: --mac, or the one kept in
+// <state_dir>/mac, or a new locally administered one (saved).
+absl::StatusOr<MacAddress> LoadOrCreateMac(const std::string& state_dir) {
+  if (!absl::GetFlag(FLAGS_mac).empty()) return ParseMac(absl::GetFlag(FLAGS_mac));
+  const std::string path = state_dir + "/mac";
+  std::string text;
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    char buffer[64] = {0};
+    size_t n = std::fread(buffer, 1, sizeof(buffer) - 1, f);
+    std::fclose(f);
+    text = std::string(absl::StripAsciiWhitespace(absl::string_view(buffer, n)));
+  }
+  if (!text.empty()) return ParseMac(text);
+  MacAddress mac = RandomLocalMac();
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return absl::FailedPreconditionError("cannot write " + path);
+  std::fprintf(f, "%s\n", FormatMac(mac).c_str());
+  std::fclose(f);
+  return mac;
+}
 
 std::map<std::string, AfterJob> ParseUserAfterJob(const std::string& text) {
   std::map<std::string, AfterJob> result;
@@ -229,6 +292,13 @@ int Run() {
     OrFail(MakeDirectories(hold_dir), "held/ directory");
     holds = OrFail(HoldStore::Open(state_dir + "/holds.db"), "holds.db");
   }
+  // Related design 4: the access conditions of the devices' boxes.
+  std::unique_ptr<BoxConditionStore> box_conditions =
+      OrFail(BoxConditionStore::Open(state_dir + "/boxes.db"), "boxes.db");
+  const MacAddress mac = OrFail(LoadOrCreateMac(state_dir), "--mac / state_dir/mac");
+  if (absl::GetFlag(FLAGS_power_save_after) < absl::ZeroDuration()) {
+    FailStartup("--power_save_after must not be negative");
+  }
 
   // Peers.
   ChannelOptions session_options;
@@ -255,11 +325,15 @@ int Run() {
       });
 
   std::unique_ptr<HoldManager> hold_manager;
+  std::unique_ptr<PowerManager> power;
   auto handler = std::make_unique<AccessHandler>(AccessHandler::Deps{
       identity, store.get(), registration.get(), &device_list, &mgmt, &tunnels, &drivers,
       clock, absl::GetFlag(FLAGS_max_tunnels), holds.get(), hold_dir,
       absl::GetFlag(FLAGS_hold_timeout), [&] {
         if (hold_manager) hold_manager->Poke();
+      },
+      box_conditions.get(), [&] {
+        if (power) power->Touch();
       }});
   if (holds != nullptr) {
     hold_manager = std::make_unique<HoldManager>(
@@ -274,6 +348,44 @@ int Run() {
       clock,
       [&](const std::string& device_id) { return device_list.Find(device_id).has_value(); },
       [&](const PendingScan& scan) { uploader->Enqueue(scan); });
+  // Set before the LAN server starts; the power-saving parts they use are
+  // wired further down (wiring_done).
+  absl::Notification wiring_done;
+  std::unique_ptr<SessionClient> session;
+  LanService::DesignHandlers design_handlers;
+  design_handlers.set_box_conditions = [&](const relay::v1::BoxAccessCondition& c) {
+    return box_conditions->Put(c);
+  };
+  design_handlers.sleep = [&]() -> absl::StatusOr<bool> {
+    if (!wiring_done.WaitForNotificationWithTimeout(absl::Seconds(10))) {
+      return absl::UnavailableError("the gateway is still starting");
+    }
+    return power->Sleep("command");
+  };
+  design_handlers.forward_tunnel_request =
+      [&](const relay::v1::ForwardTunnelRequestRequest& forwarded) -> absl::StatusOr<bool> {
+    if (!wiring_done.WaitForNotificationWithTimeout(absl::Seconds(10))) {
+      return absl::UnavailableError("the gateway is still starting");
+    }
+    relay::v1::TunnelRequest request = forwarded.tunnel_request();
+    LogInfo("event=forwarded_request_received job=%s gateway=%s from=%s device=%s sleeping=%d",
+            IsSafeId(request.job_id()) ? request.job_id() : "<invalid>", identity.gateway_id,
+            forwarded.from_gateway_id(),
+            IsSafeId(request.device_id()) ? request.device_id() : "<invalid>",
+            power->sleeping() ? 1 : 0);
+    // Wake, re-open the session, then open the tunnel as if the request had
+    // come down the session (the cloud's token names this gateway).
+    power->WakeThen(absl::StrCat("forwarded_by_", forwarded.from_gateway_id()),
+                    [&handler, request, id = identity.gateway_id, &session] {
+                      LogInfo("event=woken_for_request job=%s gateway=%s device=%s "
+                              "session=%s",
+                              request.job_id(), id, request.device_id(),
+                              session->connected() ? "open" : "not_yet_open");
+                      if (handler) handler->HandleTunnelRequest(request);
+                    });
+    return false;
+  };
+  lan_service.SetDesignHandlers(design_handlers);
   grpc::ServerBuilder builder;
   ServerOptions lan_server_options;
   lan_server_options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
@@ -287,6 +399,11 @@ int Run() {
   if (server == nullptr || lan_port == 0) {
     FailStartup(absl::StrCat("cannot listen on --lan_listen=",
                              absl::GetFlag(FLAGS_lan_listen)));
+  }
+  std::string lan_advertise = absl::GetFlag(FLAGS_lan_advertise);
+  if (lan_advertise.empty()) {
+    const std::string listen = absl::GetFlag(FLAGS_lan_listen);
+    lan_advertise = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", lan_port);
   }
 
   Discovery::Options discovery_options;
@@ -319,6 +436,8 @@ int Run() {
   session_client_options.lan_id = identity.lan_id;
   session_client_options.software_version = "0.1.0";
   session_client_options.backoff.cap = absl::GetFlag(FLAGS_max_backoff);
+  session_client_options.lan_address = lan_advertise;
+  session_client_options.mac_address = FormatMac(mac);
   DeviceInfoResponder device_info(identity.gateway_id, &device_list, &drivers, &mgmt);
   SessionClient::Handlers session_handlers;
   session_handlers.on_device_info_request =
@@ -327,7 +446,33 @@ int Run() {
   session_handlers.on_tunnel_request = [&](const relay::v1::TunnelRequest& request) {
     handler->HandleTunnelRequest(request);
   };
-  SessionClient session(mgmt_channel, session_client_options, session_handlers);
+  // Related design 1: this gateway is the substitute for a sleeping one.
+  WakeForwarder wake_forwarder(identity.gateway_id);
+  session_handlers.on_wake_forward = [&](const relay::v1::WakeForward& forward) {
+    wake_forwarder.Handle(forward);
+  };
+  PowerManager::Options power_options;
+  power_options.gateway_id = identity.gateway_id;
+  power_options.mac = mac;
+  power_options.wol_listen = absl::GetFlag(FLAGS_wol_listen);
+  power_options.power_save_after = absl::GetFlag(FLAGS_power_save_after);
+  PowerManager::Hooks power_hooks;
+  power_hooks.enter = [&] {
+    session->Pause();
+    discovery.SetPaused(true);
+  };
+  power_hooks.leave = [&] {
+    discovery.SetPaused(false);
+    session->Resume();
+  };
+  power_hooks.busy = [&] { return handler->active_count() > 0; };
+  power_hooks.session_connected = [&] { return session->connected(); };
+  power = std::make_unique<PowerManager>(power_options, power_hooks, clock);
+  OrFail(power->Start(), "--wol_listen");
+  session_client_options.wol_address = power->wol_address();
+  session = std::make_unique<SessionClient>(mgmt_channel, session_client_options,
+                                            session_handlers);
+  wiring_done.Notify();
 
   registration->Start();
   OrFail(uploader->Start(), "pending scans");
@@ -338,7 +483,7 @@ int Run() {
   // that arrives at once finds its device's address.
   first_discovery_round.WaitForNotificationWithTimeout(
       discovery_options.answer_window + absl::Seconds(2));
-  session.Start();
+  session->Start();
   // Held jobs (also those of before a restart) are tried once the device
   // list is known.
   if (hold_manager) hold_manager->Start();
@@ -350,14 +495,17 @@ int Run() {
   OrFail(WriteReadyFile(absl::GetFlag(FLAGS_ready_file),
                         {{"lan_port", absl::StrCat(lan_port)},
                          {"grpc_port", absl::StrCat(lan_port)},
-                         {"gateway_id", identity.gateway_id}}),
+                         {"gateway_id", identity.gateway_id},
+                         {"wol_port", power->wol_address().substr(
+                                          power->wol_address().rfind(':') + 1)}}),
          "--ready_file");
 
   std::string signal = WaitForShutdownSignal();
   LogInfo("event=gateway_stopping gateway=%s signal=%s", identity.gateway_id, signal);
   // Inbound work stops first, then the work in progress is cancelled, then
   // the parts go away in the reverse order of their dependencies.
-  session.Shutdown();
+  power->Shutdown();
+  session->Shutdown();
   if (hold_manager) hold_manager->Shutdown();
   discovery.Shutdown();
   uploader->Shutdown();
@@ -375,6 +523,11 @@ int Run() {
 }  // namespace relay::gateway
 
 int main(int argc, char** argv) {
-  relay::InitProgram("gateway", relay::gateway::kUsage, argc, argv);
+  std::vector<std::string> args =
+      relay::InitProgram("gateway", relay::gateway::kUsage, argc, argv);
+  if (!args.empty() && args[0] == "sleep") return relay::gateway::SleepCommand();
+  if (!args.empty()) {
+    relay::FailStartup("unknown command \"" + args[0] + "\"; commands: sleep (see --help)");
+  }
   return relay::gateway::Run();
 }

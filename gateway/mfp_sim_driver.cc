@@ -101,6 +101,23 @@ absl::StatusOr<relay::v1::DeviceInfo> MfpSimDriver::GetStatus(
   return info;
 }
 
+absl::StatusOr<relay::v1::BoxResult> MfpSimDriver::AccessBox(
+    const relay::v1::DeviceInfo& device, const relay::v1::BoxRequest& request) {
+  if (device.address().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("device ", device.device_id(), " has no known address"));
+  }
+  grpc::ClientContext context;
+  context.set_deadline(DeadlineIn(options_.status_deadline * 3));
+  relay::v1::DeviceBoxRequest call;
+  call.set_device_id(device.device_id());
+  *call.mutable_request() = request;
+  relay::v1::BoxResult result;
+  grpc::Status status = StubFor(device.address())->AccessBox(&context, call, &result);
+  if (!status.ok()) return ToAbslStatus(status);
+  return result;
+}
+
 absl::StatusOr<std::unique_ptr<PrintSink>> MfpSimDriver::StartPrint(
     const relay::v1::DeviceInfo& device, const relay::v1::PrintHeader& header) {
   if (device.address().empty()) {

@@ -33,6 +33,8 @@ class MfpSimDriver : public DeviceDriver {
       const relay::v1::DeviceInfo& device) override;
   absl::StatusOr<std::unique_ptr<PrintSink>> StartPrint(
       const relay::v1::DeviceInfo& device, const relay::v1::PrintHeader& header) override;
+  absl::StatusOr<relay::v1::BoxResult> AccessBox(const relay::v1::DeviceInfo& device,
+                                                 const relay::v1::BoxRequest& request) override;
 
  private:
   relay::v1::MfpDevice::Stub* StubFor(const std::string& address);

@@ -77,6 +77,21 @@ void SessionClient::Shutdown() {
   if (supervisor_.joinable()) supervisor_.join();
 }
 
+void SessionClient::Pause() {
+  std::shared_ptr<Attempt> attempt;
+  {
+    absl::MutexLock lock(&mu_);
+    paused_ = true;
+    attempt = current_;
+  }
+  if (attempt != nullptr) attempt->context.TryCancel();
+}
+
+void SessionClient::Resume() {
+  absl::MutexLock lock(&mu_);
+  paused_ = false;
+}
+
 bool SessionClient::connected() const {
   absl::MutexLock lock(&mu_);
   return connected_;
@@ -124,8 +139,13 @@ void SessionClient::Supervise() {
     attempt->request.set_software_version(options_.software_version);
     attempt->request.set_lan_address(options_.lan_address);
     attempt->request.set_mac_address(options_.mac_address);
+    attempt->request.set_wol_address(options_.wol_address);
     {
       absl::MutexLock lock(&mu_);
+      auto runnable = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return shutdown_ || !paused_;
+      };
+      mu_.Await(absl::Condition(&runnable));
       if (shutdown_) return;
       current_ = attempt;
     }
@@ -140,6 +160,14 @@ void SessionClient::Supervise() {
     }
     if (handlers_.on_session_ended) handlers_.on_session_ended(attempt->status);
     if (stopping) return;
+    {
+      absl::MutexLock lock(&mu_);
+      if (paused_) {
+        // Closed on purpose (power saving): no backoff, no warning.
+        failures = 0;
+        continue;
+      }
+    }
     // A session that was established resets the backoff: the next drop is a
     // new incident, not a continuation of a failure streak.
     if (attempt->welcomed) failures = 0;
@@ -153,6 +181,7 @@ void SessionClient::Supervise() {
     auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return shutdown_; };
     mu_.AwaitWithTimeout(absl::Condition(&stop), delay);
     if (shutdown_) return;
+    if (paused_) failures = 0;
   }
 }
 

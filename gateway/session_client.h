@@ -44,6 +44,7 @@ class SessionClient {
     // (related design 1: substitute wake-up).
     std::string lan_address;
     std::string mac_address;
+    std::string wol_address;
   };
   struct Handlers {
     // A new session is open (its SessionWelcome arrived).
@@ -66,6 +67,10 @@ class SessionClient {
   void Start();
   // Cancels the open session and stops reconnecting. Idempotent.
   void Shutdown();
+  // Power saving (related design 1): Pause closes the session and opens no
+  // new one until Resume, which reconnects at once.
+  void Pause();
+  void Resume();
 
   bool connected() const;
   // Sessions opened so far (welcomes received).
@@ -87,6 +92,7 @@ class SessionClient {
 
   mutable absl::Mutex mu_;
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   int64_t sessions_started_ ABSL_GUARDED_BY(mu_) = 0;
   std::shared_ptr<Attempt> current_ ABSL_GUARDED_BY(mu_);

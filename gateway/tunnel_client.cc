@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/sha256.h"
 #include "common/status_util.h"
 #include "gateway/tunnel_frames.h"
 
@@ -311,6 +312,80 @@ absl::StatusOr<std::string> GrpcTunnelClient::UploadScan(const ScanUpload& scan)
   LogInfo("event=tunnel_closed job=%s gateway=%s device=%s direction=scan stored_id=%s",
           scan.scan_id, scan.gateway_id, scan.device_id, closed.closed.stored_id());
   return closed.closed.stored_id().empty() ? scan.scan_id : closed.closed.stored_id();
+}
+
+absl::StatusOr<relay::v1::BoxResult> GrpcTunnelClient::RunBox(const BoxJob& job,
+                                                              const BoxExecutor& execute) {
+  const relay::v1::TunnelRequest& req = job.request;
+  grpc::ClientContext context;
+  if (!Track(&context)) return absl::UnavailableError("the gateway is shutting down");
+  struct Untracker {
+    GrpcTunnelClient* self;
+    grpc::ClientContext* context;
+    ~Untracker() { self->Untrack(context); }
+  } untracker{this, &context};
+
+  std::unique_ptr<Stream> stream = stub_->Tunnel(&context);
+  TunnelUp open_frame;
+  relay::v1::TunnelOpen* open = open_frame.mutable_open();
+  open->set_tunnel_token(req.tunnel_token());
+  open->set_gateway_id(job.gateway_id);
+  open->set_device_id(req.device_id());
+  open->set_direction(relay::v1::DIRECTION_BOX);
+  open->set_job_id(req.job_id());
+  open->set_user_id(req.box().user_id());
+  LogInfo("event=tunnel_open job=%s gateway=%s device=%s direction=box", req.job_id(),
+          job.gateway_id, req.device_id());
+  TunnelDown frame;
+  if (!stream->Write(open_frame) || !stream->Read(&frame)) {
+    grpc::Status status = stream->Finish();
+    absl::Status s = ToAbslStatus(status);
+    return absl::Status(status.ok() ? absl::StatusCode::kUnavailable : s.code(),
+                        absl::StrCat("cannot open the box tunnel: ", DescribeStreamEnd(status)));
+  }
+  if (!frame.has_accepted() || !frame.accepted().has_box()) {
+    context.TryCancel();
+    stream->Finish();
+    return absl::InternalError("the cloud's first frame is not TunnelAccepted with a box request");
+  }
+  // The cloud's copy of the request is the one checked and executed.
+  relay::v1::BoxResult result = execute(frame.accepted().box());
+  if (result.permitted() && frame.accepted().box().operation() == relay::v1::BOX_OPERATION_READ &&
+      result.message().empty()) {
+    std::string content = std::move(*result.mutable_content());
+    result.clear_content();
+    Sha256 hash;
+    hash.Update(content);
+    int64_t offset = 0;
+    const int64_t size = static_cast<int64_t>(content.size());
+    while (offset < size) {
+      int64_t want = std::min<int64_t>(kScanChunkBytes, size - offset);
+      TunnelUp data_frame;
+      data_frame.mutable_data()->set_offset(offset);
+      data_frame.mutable_data()->set_data(content.data() + offset, static_cast<size_t>(want));
+      if (!stream->Write(data_frame)) break;
+      offset += want;
+    }
+    TunnelUp end_frame;
+    end_frame.mutable_end()->set_total_size(size);
+    end_frame.mutable_end()->set_sha256_hex(hash.FinishHex());
+    stream->Write(end_frame);
+  } else {
+    result.clear_content();
+  }
+  TunnelUp result_frame;
+  *result_frame.mutable_box_result() = result;
+  stream->Write(result_frame);
+  CloseResult closed = CloseAndDrain(stream.get());
+  if (!closed.got_closed) {
+    absl::Status s = ToAbslStatus(closed.status);
+    return absl::Status(closed.status.ok() ? absl::StatusCode::kUnavailable : s.code(),
+                        absl::StrCat("box result not confirmed: ",
+                                     DescribeStreamEnd(closed.status)));
+  }
+  LogInfo("event=tunnel_closed job=%s gateway=%s device=%s direction=box permitted=%d",
+          req.job_id(), job.gateway_id, req.device_id(), result.permitted() ? 1 : 0);
+  return result;
 }
 
 }  // namespace relay::gateway

@@ -14,6 +14,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "relay/v1/cloud.grpc.pb.h"
+#include "relay/v1/common.pb.h"
 #include "relay/v1/mgmt.pb.h"
 
 namespace relay::gateway {
@@ -63,6 +64,17 @@ struct ScanUpload {
   std::string spool_path;
 };
 
+// One request to a device's box through a tunnel (related design 4).
+struct BoxJob {
+  std::string gateway_id;
+  relay::v1::TunnelRequest request;  // request id (job_id), token, device, box
+};
+
+// What the gateway does with the request the cloud confirmed in
+// TunnelAccepted: check the box's conditions and, if permitted, ask the
+// device. Runs on the tunnel's worker thread while the tunnel is open.
+using BoxExecutor = std::function<relay::v1::BoxResult(const relay::v1::BoxRequest&)>;
+
 // Runs accesses through CloudTunnel.Tunnel (cloud.proto). Blocking: each call
 // runs on a worker thread of the access handler (one per active tunnel,
 // bounded by its pool). Tests replace it with a fake.
@@ -75,6 +87,13 @@ class TunnelClient {
   // Uploads a spooled scan; returns the id the cloud stored it under once the
   // cloud confirmed (TunnelClosed). An error means: retry later.
   virtual absl::StatusOr<std::string> UploadScan(const ScanUpload& scan) = 0;
+  // Opens a BOX tunnel, runs `execute` on the request the cloud sends back,
+  // and returns its result through the tunnel (a READ's document as chunks).
+  // Returns the result sent, or why the tunnel failed.
+  virtual absl::StatusOr<relay::v1::BoxResult> RunBox(const BoxJob& job,
+                                                      const BoxExecutor& execute) {
+    return absl::UnimplementedError("this tunnel client does not carry box requests");
+  }
   // Cancels every tunnel in progress and refuses new ones (shutdown).
   virtual void CancelAll() = 0;
 };
@@ -94,6 +113,8 @@ class GrpcTunnelClient : public TunnelClient {
   PrintOutcome RunPrint(const PrintJob& job, DeviceDriver* driver,
                         const PrintCallbacks& callbacks) override;
   absl::StatusOr<std::string> UploadScan(const ScanUpload& scan) override;
+  absl::StatusOr<relay::v1::BoxResult> RunBox(const BoxJob& job,
+                                              const BoxExecutor& execute) override;
   void CancelAll() override;
 
  private:

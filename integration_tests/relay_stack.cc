@@ -115,6 +115,7 @@ absl::StatusOr<std::unique_ptr<RelayStack>> RelayStack::Start(
 RelayStack::~RelayStack() {
   cloud_api_.reset();
   sim_control_.reset();
+  for (auto& extra : extra_gateways_) extra->Stop();
   for (auto* child : {&gateway_, &sim_, &cloud_, &mgmt_}) {
     if (*child != nullptr) (*child)->Stop();
   }
@@ -205,6 +206,8 @@ absl::Status RelayStack::StartGateway() {
       "--wait_timeout=" + DurationFlag(options_.wait_timeout),
       "--discovery_interval=" + DurationFlag(options_.discovery_interval),
       "--keepalive_time=2s",
+      // Two gateways (and parallel tests) must not share the default port.
+      "--wol_listen=127.0.0.1:0",
   };
   if (!options_.user_after_job.empty()) {
     args.push_back("--user_after_job=" + options_.user_after_job);
@@ -213,6 +216,30 @@ absl::Status RelayStack::StartGateway() {
   if (options_.insecure) args.push_back("--insecure");
   for (const std::string& arg : options_.gateway_args) args.push_back(arg);
   ASSIGN_OR_RETURN(auto ready, Launch("gateway", Bin("gateway"), args, &gateway_));
+  return absl::OkStatus();
+}
+
+absl::Status RelayStack::StartExtraGateway(const std::string& name,
+                                           const std::string& gateway_id,
+                                           const std::vector<std::string>& args) {
+  RETURN_IF_ERROR(MakeCertificates({gateway_id}));
+  RETURN_IF_ERROR(ApproveGateway(gateway_id));
+  std::vector<std::string> all = {
+      "--mgmt=" + mgmt_address(),
+      "--cloud=" + cloud_address(),
+      "--lan_listen=127.0.0.1:0",
+      "--wol_listen=127.0.0.1:0",
+      "--probe_targets=",
+      "--state_dir=" + dir_ + "/" + name,
+      "--gateway_id=" + gateway_id,
+      "--tls_dir=" + tls_dir(),
+      "--keepalive_time=2s",
+  };
+  if (options_.insecure) all.push_back("--insecure");
+  for (const std::string& arg : args) all.push_back(arg);
+  std::unique_ptr<ChildProcess> child;
+  ASSIGN_OR_RETURN(auto ready, Launch(name, Bin("gateway"), all, &child));
+  extra_gateways_.push_back(std::move(child));
   return absl::OkStatus();
 }
 

@@ -127,6 +127,14 @@ class RelayStack {
   absl::Status SetBoxConditions(const relay::v1::BoxAccessCondition& condition);
   absl::StatusOr<std::vector<relay::v1::BoxRequest>> BoxAccesses(
       const std::string& device_id);
+  // Related design 1: the main gateway's LAN address (GatewayLan), and a
+  // further gateway of the same LAN (lan-default) logging to <dir>/<name>.log:
+  // its certificate is made and approved first; `args` are added to the
+  // common ones (--mgmt, --cloud, --tls_dir, --state_dir=<dir>/<name>,
+  // --lan_listen/--wol_listen on port 0, no probing unless given).
+  std::string gateway_lan_address() const { return "127.0.0.1:" + gateway_lan_port_; }
+  absl::Status StartExtraGateway(const std::string& name, const std::string& gateway_id,
+                                 const std::vector<std::string>& args);
   // CloudApi.AccessBox acting for `user`.
   absl::StatusOr<relay::v1::BoxResult> AccessBox(const relay::v1::BoxAccessRequest& request,
                                                  const std::string& user = "alice");
@@ -185,6 +193,7 @@ class RelayStack {
   std::string discovery_port_;
   std::string gateway_lan_port_ = "0";
   std::unique_ptr<ChildProcess> mgmt_, cloud_, sim_, gateway_;
+  std::vector<std::unique_ptr<ChildProcess>> extra_gateways_;
   std::map<std::string, std::string> user_tokens_;
   std::unique_ptr<relay::v1::CloudApi::Stub> cloud_api_;
   std::unique_ptr<relay::v1::SimControl::Stub> sim_control_;

@@ -24,12 +24,13 @@ grpc::ServerUnaryReactor* AccessRouterService::RequestAccess(
   // first (related design 2): the router answers asynchronously.
   router_->RequestAccessAsync(
       *request, store_executor_,
-      [response, reactor](absl::StatusOr<std::string> gateway_id) {
-        if (!gateway_id.ok()) {
-          reactor->Finish(ToGrpcStatus(gateway_id.status()));
+      [response, reactor](absl::StatusOr<RoutedAccess> routed) {
+        if (!routed.ok()) {
+          reactor->Finish(ToGrpcStatus(routed.status()));
           return;
         }
-        response->set_gateway_id(*gateway_id);
+        response->set_gateway_id(routed->gateway_id);
+        response->set_substitute_gateway_id(routed->substitute_gateway_id);
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;

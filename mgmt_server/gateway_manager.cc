@@ -16,8 +16,22 @@ GatewayManager::GatewayManager(ManagementStore* store, SessionRegistry* registry
 absl::StatusOr<int64_t> GatewayManager::BeginSession(
     const relay::v1::OpenSessionRequest& request) {
   RETURN_IF_ERROR(ValidateOpenSession(request));
-  return store_->BeginSession(request.gateway_id(), request.lan_id(),
-                              request.software_version(), clock_->Now());
+  ASSIGN_OR_RETURN(int64_t epoch,
+                   store_->BeginSession(request.gateway_id(), request.lan_id(),
+                                        request.software_version(), clock_->Now()));
+  // Related design 1: how another gateway of the LAN wakes this one.
+  GatewayWakeInfo wake;
+  wake.gateway_id = request.gateway_id();
+  wake.lan_id = request.lan_id();
+  wake.lan_address = request.lan_address();
+  wake.mac_address = request.mac_address();
+  wake.wol_address = request.wol_address();
+  absl::Status saved = store_->SetWakeInfo(wake);
+  if (!saved.ok()) {
+    LogError("event=store_error op=set_wake_info gateway=%s reason=\"%s\"",
+             request.gateway_id(), saved.ToString());
+  }
+  return epoch;
 }
 
 void GatewayManager::EndSession(const std::string& gateway_id, int64_t epoch) {

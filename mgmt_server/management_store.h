@@ -52,6 +52,10 @@ struct GatewayWakeInfo {
   std::string lan_id;
   std::string lan_address;
   std::string mac_address;
+  // Where it listens for Wake-on-LAN magic packets (UDP host:port).
+  std::string wol_address;
+  // Read only (ListLanGateways): it has a session now.
+  bool connected = false;
 };
 
 // Outcome of ReplaceDevices.
@@ -123,7 +127,7 @@ class ManagementStore {
 
   // --- Wake-up (related design 1) ---
   virtual absl::Status SetWakeInfo(const GatewayWakeInfo& info) = 0;
-  // Every gateway of `lan_id` with its wake information.
+  // Every gateway of `lan_id` with its wake information, by gateway id.
   virtual absl::StatusOr<std::vector<GatewayWakeInfo>> ListLanGateways(
       absl::string_view lan_id) = 0;
 };

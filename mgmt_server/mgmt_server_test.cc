@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_util.h"
 #include "common/sha256.h"
@@ -253,6 +254,91 @@ TEST_F(MgmtServerTest, ProgressAndUploadsAreForwardedToTheCloud) {
     EXPECT_EQ(sessions_->RequestUpload(&context, upload, &response).error_code(),
               grpc::StatusCode::UNAVAILABLE);
   }
+}
+
+// --- Related design 1: a substitute gateway wakes a sleeping one --------------
+
+// Opens a session that says where the gateway is reached in its LAN.
+std::unique_ptr<Session> OpenInLan(relay::v1::GatewaySession::Stub* stub,
+                                   const std::string& gateway_id, const std::string& lan_id,
+                                   const std::string& lan_address) {
+  auto session = std::make_unique<Session>();
+  SetDeadline(session->context);
+  relay::v1::OpenSessionRequest request;
+  request.set_gateway_id(gateway_id);
+  request.set_lan_id(lan_id);
+  request.set_lan_address(lan_address);
+  request.set_mac_address("02:00:00:00:00:0a");
+  request.set_wol_address("127.0.0.1:50079");
+  session->reader = stub->OpenSession(&session->context, request);
+  relay::v1::SessionEvent welcome;
+  EXPECT_TRUE(session->reader->Read(&welcome));
+  EXPECT_TRUE(welcome.has_welcome());
+  return session;
+}
+
+// Closes a session (the gateway went to sleep) and waits until the server
+// routes as if it had none.
+void Close(std::unique_ptr<Session> session) {
+  session->context.TryCancel();
+  relay::v1::SessionEvent ignored;
+  while (session->reader->Read(&ignored)) {
+  }
+  session->reader->Finish();
+}
+
+TEST_F(MgmtServerTest, SleepingGatewayIsReachedThroughASubstituteOfItsLan) {
+  auto sleeper = OpenInLan(sessions_.get(), "gw-a", "lan-1", "127.0.0.1:50071");
+  ASSERT_TRUE(ReportDevices("gw-a", 1, {"mfp-1"}).ok());
+  auto other_lan = OpenInLan(sessions_.get(), "gw-0", "lan-2", "127.0.0.1:50073");
+  auto substitute = OpenInLan(sessions_.get(), "gw-b", "lan-1", "127.0.0.1:50072");
+  Close(std::move(sleeper));
+
+  relay::v1::AccessResponse response;
+  grpc::Status status;
+  for (int i = 0; i < 100; ++i) {
+    response.Clear();
+    status = RequestAccess("job-w", "mfp-1", &response);
+    if (status.ok() && !response.substitute_gateway_id().empty()) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.gateway_id(), "gw-a");
+  // The only other gateway of lan-1 (gw-0 is in another LAN).
+  EXPECT_EQ(response.substitute_gateway_id(), "gw-b");
+  relay::v1::SessionEvent event;
+  do {
+    ASSERT_TRUE(substitute->reader->Read(&event));
+  } while (!event.has_wake_forward());
+  const relay::v1::WakeForward& forward = event.wake_forward();
+  EXPECT_EQ(forward.target_gateway_id(), "gw-a");
+  EXPECT_EQ(forward.lan_address(), "127.0.0.1:50071");
+  EXPECT_EQ(forward.mac_address(), "02:00:00:00:00:0a");
+  EXPECT_EQ(forward.wol_address(), "127.0.0.1:50079");
+  EXPECT_EQ(forward.tunnel_request().job_id(), "job-w");
+  EXPECT_EQ(forward.tunnel_request().device_id(), "mfp-1");
+  EXPECT_EQ(forward.tunnel_request().tunnel_token(), "signed-token");
+  other_lan->context.TryCancel();
+  substitute->context.TryCancel();
+}
+
+TEST_F(MgmtServerTest, SleepingGatewayWithoutSubstituteIsUnavailableWithTheReason) {
+  auto sleeper = OpenInLan(sessions_.get(), "gw-a", "lan-1", "127.0.0.1:50071");
+  ASSERT_TRUE(ReportDevices("gw-a", 1, {"mfp-1"}).ok());
+  auto other_lan = OpenInLan(sessions_.get(), "gw-0", "lan-2", "127.0.0.1:50073");
+  Close(std::move(sleeper));
+  relay::v1::AccessResponse response;
+  grpc::Status status;
+  for (int i = 0; i < 100; ++i) {
+    status = RequestAccess("job-n", "mfp-1", &response);
+    if (!status.ok() && absl::StrContains(status.error_message(), "asleep")) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(status.error_message(),
+            "gateway gw-a is asleep or offline and no other gateway of LAN lan-1 has a "
+            "session");
+  other_lan->context.TryCancel();
 }
 
 }  // namespace

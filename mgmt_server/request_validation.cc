@@ -49,6 +49,9 @@ absl::Status ValidateId(absl::string_view field, absl::string_view value) {
 absl::Status ValidateOpenSession(const relay::v1::OpenSessionRequest& request) {
   RETURN_IF_ERROR(ValidateId("gateway_id", request.gateway_id()));
   if (!request.lan_id().empty()) RETURN_IF_ERROR(ValidateId("lan_id", request.lan_id()));
+  RETURN_IF_ERROR(ValidateText("lan_address", request.lan_address()));
+  RETURN_IF_ERROR(ValidateText("mac_address", request.mac_address()));
+  RETURN_IF_ERROR(ValidateText("wol_address", request.wol_address()));
   return ValidateText("software_version", request.software_version());
 }
 

@@ -58,6 +58,10 @@ CREATE TABLE device_info (
 ALTER TABLE gateways ADD COLUMN lan_address TEXT NOT NULL DEFAULT '';
 ALTER TABLE gateways ADD COLUMN mac_address TEXT NOT NULL DEFAULT '';
 )sql",
+      // Related design 1: where a sleeping gateway listens for its magic packet.
+      R"sql(
+ALTER TABLE gateways ADD COLUMN wol_address TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return *migrations;
 }
@@ -364,9 +368,12 @@ absl::Status SqliteManagementStore::ForgetDevice(absl::string_view gateway_id,
 absl::Status SqliteManagementStore::SetWakeInfo(const GatewayWakeInfo& info) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement st,
-                   db_->Prepare("UPDATE gateways SET lan_address = ?, mac_address = ? "
-                                "WHERE gateway_id = ?"));
-  st.BindText(1, info.lan_address).BindText(2, info.mac_address).BindText(3, info.gateway_id);
+                   db_->Prepare("UPDATE gateways SET lan_address = ?, mac_address = ?, "
+                                "wol_address = ? WHERE gateway_id = ?"));
+  st.BindText(1, info.lan_address)
+      .BindText(2, info.mac_address)
+      .BindText(3, info.wol_address)
+      .BindText(4, info.gateway_id);
   return st.Run();
 }
 
@@ -374,8 +381,9 @@ absl::StatusOr<std::vector<GatewayWakeInfo>> SqliteManagementStore::ListLanGatew
     absl::string_view lan_id) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement st,
-                   db_->Prepare("SELECT gateway_id, lan_id, lan_address, mac_address FROM "
-                                "gateways WHERE lan_id = ? ORDER BY gateway_id"));
+                   db_->Prepare("SELECT gateway_id, lan_id, lan_address, mac_address, "
+                                "wol_address, connected FROM gateways WHERE lan_id = ? "
+                                "ORDER BY gateway_id"));
   st.BindText(1, lan_id);
   std::vector<GatewayWakeInfo> gateways;
   while (true) {
@@ -386,6 +394,8 @@ absl::StatusOr<std::vector<GatewayWakeInfo>> SqliteManagementStore::ListLanGatew
     info.lan_id = st.ColumnText(1);
     info.lan_address = st.ColumnText(2);
     info.mac_address = st.ColumnText(3);
+    info.wol_address = st.ColumnText(4);
+    info.connected = st.ColumnInt(5) != 0;
     gateways.push_back(std::move(info));
   }
   return gateways;

@@ -55,6 +55,10 @@ ABSL_FLAG(std::string, client_request_id, "",
           "print: idempotency key; submitting twice with the same key returns the "
           "same job");
 
+ABSL_FLAG(std::string, client_id, "relayctl",
+          "box: the external client this request comes from, as the box's access "
+          "conditions name clients");
+
 namespace relay::relayctl {
 namespace {
 
@@ -74,6 +78,11 @@ Commands:
   watch JOB_ID                                follow a job until it ends
   scans                                       list your scans
   download SCAN_ID OUTPUT_FILE                save a scan to a file
+  box list DEVICE_ID BOX_ID                   list the documents of a device's box
+  box get DEVICE_ID BOX_ID DOC_ID OUTPUT_FILE save a document of a device's box
+  box delete DEVICE_ID BOX_ID DOC_ID          delete a document of a device's box
+                                              (only as the box's access conditions
+                                              allow: --client_id, default relayctl)
   help                                        show this text
 
 Credentials: --token=T, --token_file=F, $RELAY_TOKEN, or else the file
@@ -165,6 +174,7 @@ class Client {
   int Watch(const std::string& job_id);
   int Scans();
   int Download(const std::string& scan_id, const std::string& output);
+  int Box(const std::vector<std::string>& args);
 
  private:
   std::unique_ptr<grpc::ClientContext> Context(bool with_deadline = true) {
@@ -472,6 +482,88 @@ int Client::Download(const std::string& scan_id, const std::string& output) {
   return kExitOk;
 }
 
+int Client::Box(const std::vector<std::string>& args) {
+  const std::string verb = args.empty() ? "" : args[0];
+  relay::v1::BoxAccessRequest request;
+  std::string output;
+  if (verb == "list" && args.size() == 3) {
+    request.set_operation(relay::v1::BOX_OPERATION_LIST);
+  } else if (verb == "get" && args.size() == 5) {
+    request.set_operation(relay::v1::BOX_OPERATION_READ);
+    request.set_document_id(args[3]);
+    output = args[4];
+  } else if (verb == "delete" && args.size() == 4) {
+    request.set_operation(relay::v1::BOX_OPERATION_DELETE);
+    request.set_document_id(args[3]);
+  } else {
+    return Usage("usage: relayctl box list DEVICE_ID BOX_ID | box get DEVICE_ID BOX_ID "
+                 "DOC_ID OUTPUT_FILE | box delete DEVICE_ID BOX_ID DOC_ID");
+  }
+  request.set_device_id(args[1]);
+  request.set_box_id(args[2]);
+  request.set_client_id(absl::GetFlag(FLAGS_client_id));
+  auto ctx = Context();
+  relay::v1::BoxResult result;
+  grpc::Status status = stub_->AccessBox(ctx.get(), request, &result);
+  if (!status.ok()) return Fail(absl::StrCat("box ", verb), status);
+  if (!result.permitted()) {
+    std::cerr << "relayctl: box " << verb << ": denied by the gateway"
+              << (result.failed_condition().empty()
+                      ? ""
+                      : absl::StrCat(" (condition: ", result.failed_condition(), ")"))
+              << ": " << result.message() << "\n";
+    return kExitFailed;
+  }
+  if (!result.message().empty()) {
+    std::cerr << "relayctl: box " << verb << ": permitted, but the device answered: "
+              << result.message() << "\n";
+    return kExitFailed;
+  }
+  if (verb == "list") {
+    Table table({"DOCUMENT", "NAME", "TYPE", "SIZE", "CREATED", "SHA256"});
+    for (const auto& d : result.documents()) {
+      table.AddRow({d.document_id(), d.name(), d.content_type(), FormatSize(d.size()),
+                    FormatUnix(d.created_unix()), d.sha256_hex().substr(0, 16)});
+    }
+    table.Print(std::cout);
+    return kExitOk;
+  }
+  if (verb == "delete") {
+    std::cout << "deleted " << result.document().document_id() << " ("
+              << result.document().name() << ") from box " << args[2] << " of "
+              << args[1] << "\n";
+    return kExitOk;
+  }
+  Sha256 hash;
+  hash.Update(result.content());
+  std::string sha = hash.FinishHex();
+  if (!result.document().sha256_hex().empty() && result.document().sha256_hex() != sha) {
+    std::cerr << "relayctl: box get: the data received has sha256 " << sha
+              << ", the device says " << result.document().sha256_hex() << "\n";
+    return kExitFailed;
+  }
+  std::string temp = output + ".part";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(result.content().data(), static_cast<std::streamsize>(result.content().size()));
+    out.close();
+    if (!out) {
+      std::remove(temp.c_str());
+      std::cerr << "relayctl: cannot write " << temp << "\n";
+      return kExitFailed;
+    }
+  }
+  if (std::rename(temp.c_str(), output.c_str()) != 0) {
+    std::cerr << "relayctl: cannot rename " << temp << " to " << output << "\n";
+    return kExitFailed;
+  }
+  std::cout << "saved " << result.document().document_id() << " ("
+            << result.document().name() << ") to " << output << "  "
+            << FormatSize(static_cast<int64_t>(result.content().size())) << "  sha256 " << sha
+            << "\n";
+  return kExitOk;
+}
+
 // The bearer token: --token, --token_file, $RELAY_TOKEN, $RELAY_TOKEN_FILE,
 // then ./demo-data/<user>.token.
 absl::StatusOr<std::string> ResolveToken(const std::string& user) {
@@ -534,10 +626,13 @@ int Main(int argc, char** argv) {
       {"download",
        {2, "download SCAN_ID OUTPUT_FILE",
         [](Client& c, const auto& a) { return c.Download(a[0], a[1]); }}},
+      {"box",
+       {-1, "box list|get|delete DEVICE_ID BOX_ID [DOC_ID [OUTPUT_FILE]]",
+        [](Client& c, const auto& a) { return c.Box(a); }}},
   };
   auto it = commands.find(command);
   if (it == commands.end()) return Usage(absl::StrCat("unknown command \"", command, "\""));
-  if (static_cast<int>(args.size()) != it->second.args) {
+  if (it->second.args >= 0 && static_cast<int>(args.size()) != it->second.args) {
     return Usage(absl::StrCat("usage: relayctl ", it->second.synopsis));
   }
   std::string user = absl::GetFlag(FLAGS_user);
