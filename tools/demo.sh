@@ -113,9 +113,13 @@ bold "Cloud print to mfp-207, which is NOT registered: the gateway swaps it in"
 DOC_FILE="$DATA/quarterly-report.pdf"
 { printf '%%PDF-1.4\n%% Cloud relay demo document\n'; head -c 200000 /dev/urandom | base64; } >"$DOC_FILE"
 step "$RELAYCTL upload $DOC_FILE"
-DOC_ID=$("$RELAYCTL" upload "$DOC_FILE" | tee /dev/stderr | awk '/^uploaded/ {print $2}')
+# (Output is captured, then shown: `tee /dev/stderr` would truncate a log
+# file that stdout and stderr both point to.)
+UPLOADED=$("$RELAYCTL" upload "$DOC_FILE"); echo "$UPLOADED"
+DOC_ID=$(awk '/^uploaded/ {print $2}' <<<"$UPLOADED")
 step "$RELAYCTL print $DOC_ID mfp-207"
-JOB_ID=$("$RELAYCTL" print "$DOC_ID" mfp-207 | tee /dev/stderr | awk '/^job / {print $2; exit}')
+SUBMITTED=$("$RELAYCTL" print "$DOC_ID" mfp-207); echo "$SUBMITTED"
+JOB_ID=$(awk '/^job / {print $2; exit}' <<<"$SUBMITTED")
 for _ in $(seq 1 100); do
   "$RELAYCTL" job "$JOB_ID" 2>/dev/null | grep -q PRINTING && break
   sleep 0.1
