@@ -11,6 +11,12 @@ PACKAGES=(
   iproute2 nftables
 )
 
+# `install_deps.sh --list` prints the list (for .ci/run and Dockerfiles).
+if [ "${1:-}" = "--list" ]; then
+  echo "${PACKAGES[@]}"
+  exit 0
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
