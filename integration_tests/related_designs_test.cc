@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "integration_tests/relay_stack.h"
+#include "integration_tests/stack_test.h"
 
 namespace relay::integration {
 namespace {
@@ -36,22 +37,8 @@ using ::testing::Not;
 
 constexpr int64_t kDocSize = 200 * 1024;
 
-class RelatedDesignsTest : public ::testing::Test {
+class RelatedDesignsTest : public StackTest {
  protected:
-  void StartStack(const StackOptions& options) {
-    auto stack = RelayStack::Start(options);
-    ASSERT_THAT(stack, IsOk());
-    stack_ = std::move(*stack);
-    ASSERT_THAT(stack_->WaitForPrinters([&](const auto& printers) {
-      return static_cast<int>(printers.size()) == options.devices;
-    }),
-                IsOk());
-  }
-
-  void TearDown() override {
-    if (HasFailure() && stack_ != nullptr) stack_->KeepDirectory();
-  }
-
   // Uploads a document and submits it to `device`; returns the job.
   Job Submit(const std::string& device, const std::string& content,
              const std::string& content_type = "application/pdf") {
@@ -74,8 +61,6 @@ class RelatedDesignsTest : public ::testing::Test {
     }
     return matching;
   }
-
-  std::unique_ptr<RelayStack> stack_;
 };
 
 bool HistoryHas(const Job& job, JobState state, const std::string& needle) {

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "integration_tests/relay_stack.h"
+#include "integration_tests/stack_test.h"
 
 namespace relay::integration {
 namespace {
@@ -45,23 +46,8 @@ void ExpectRegisteredSoon(RelayStack& stack, std::vector<std::string> expected) 
   EXPECT_THAT(status, IsOk());
 }
 
-class RelayFlowTest : public ::testing::Test {
+class RelayFlowTest : public StackTest {
  protected:
-  void StartStack(const StackOptions& options) {
-    auto stack = RelayStack::Start(options);
-    ASSERT_THAT(stack, IsOk());
-    stack_ = std::move(*stack);
-    // Every simulated device has been discovered and mirrored to the cloud.
-    ASSERT_THAT(stack_->WaitForPrinters([&](const auto& printers) {
-      return static_cast<int>(printers.size()) == options.devices;
-    }),
-                IsOk());
-  }
-
-  void TearDown() override {
-    if (HasFailure() && stack_ != nullptr) stack_->KeepDirectory();
-  }
-
   // Uploads a document, prints it on `device` and follows it to its end.
   // Returns the states seen; checks the device printed the exact bytes.
   std::vector<JobState> PrintAndVerify(const std::string& device, uint32_t seed,
@@ -91,8 +77,6 @@ class RelayFlowTest : public ::testing::Test {
     }
     return *states;
   }
-
-  std::unique_ptr<RelayStack> stack_;
 };
 
 TEST_F(RelayFlowTest, PrintToRegisteredDeviceChangesNoRegistration) {

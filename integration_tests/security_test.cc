@@ -20,6 +20,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "integration_tests/relay_stack.h"
+#include "integration_tests/stack_test.h"
 #include "relay/v1/cloud.grpc.pb.h"
 #include "relay/v1/mgmt.grpc.pb.h"
 
@@ -58,18 +59,8 @@ void Deadline(grpc::ClientContext* context, absl::Duration d = absl::Seconds(10)
   context->set_deadline(absl::ToChronoTime(absl::Now() + d));
 }
 
-class SecurityTest : public ::testing::Test {
+class SecurityTest : public StackTest {
  protected:
-  void StartStack(StackOptions options = {}) {
-    auto stack = RelayStack::Start(options);
-    ASSERT_THAT(stack, IsOk());
-    stack_ = std::move(*stack);
-    ASSERT_THAT(stack_->WaitForPrinters([&](const auto& printers) {
-      return static_cast<int>(printers.size()) == options.devices;
-    }),
-                IsOk());
-  }
-
   std::shared_ptr<grpc::Channel> MgmtAs(const std::string& identity) {
     return Channel(stack_->mgmt_address(), stack_->tls_dir(), stack_->tls_dir(), identity);
   }
@@ -99,8 +90,6 @@ class SecurityTest : public ::testing::Test {
   absl::StatusOr<relay::v1::Job> Job(const std::string& job_id) {
     return stack_->GetJob(job_id, "alice");
   }
-
-  std::unique_ptr<RelayStack> stack_;
 };
 
 // Runs one print tunnel as the holder of `channel`'s certificate; returns the
