@@ -62,6 +62,12 @@ class UploadReactor : public grpc::ServerReadReactor<UploadDocumentRequest>,
       } else if (blob_ == nullptr) {
         FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                   "upload ended before its metadata"));
+      } else if (received_ == 0) {
+        // Nothing to print. This also covers a first data message the server
+        // refused for its size: gRPC reports that as a failed read, which the
+        // callback API cannot tell from the client's half-close.
+        FinishLocked(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  "the document is empty"));
       } else {
         CommitLocked();
       }
