@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/durability.h"
 #include "relay/v1/cloud.pb.h"
 #include "relay/v1/common.pb.h"
 
@@ -52,6 +53,9 @@ struct JobUpdate {
   // states; otherwise FAILED_PRECONDITION.
   std::vector<relay::v1::JobState> only_from;
   absl::Time time;
+  // kProcessCrashSafe for steps the dispatcher redoes if they are lost
+  // (dispatched, tunnel opened, waiting): they sit on the push-to-print path.
+  Durability durability = Durability::kFlushed;
 };
 
 // True for DONE and FAILED: a job in these states never changes again.
@@ -115,7 +119,11 @@ class CloudStore {
 
   // --- Tunnel tokens -------------------------------------------------------
   // Records a token nonce as used. ALREADY_EXISTS if it was used before.
-  // Nonces whose tokens expired before `now` are forgotten.
+  // Nonces whose tokens expired before `now` are forgotten. Kept safe from a
+  // crash of the process, not flushed to disk (it is on the tunnel-open path):
+  // after a power failure a token used in the last moments could be presented
+  // once more, by the gateway it is bound to, for the job it names, until it
+  // expires; the device deduplicates by job id.
   virtual absl::Status ConsumeTokenNonce(const std::string& nonce,
                                          absl::Time expires,
                                          absl::Time now) = 0;

@@ -154,6 +154,11 @@ absl::Status JobManager::ApplyProgress(const relay::v1::JobProgress& progress) {
   update.state = progress.state();
   update.reason = progress.reason();
   update.gateway_id = progress.gateway_id();
+  // In-flight news (PRINTING) is redone if lost; outcomes are flushed.
+  if (progress.state() == relay::v1::JOB_STATE_PRINTING ||
+      progress.state() == relay::v1::JOB_STATE_QUEUED) {
+    update.durability = Durability::kProcessCrashSafe;
+  }
   std::string gateway = progress.gateway_id().empty() ? job.gateway_id()
                                                       : progress.gateway_id();
   update.detail = absl::StrCat("gateway ", gateway, ": ", JobStateName(progress.state()));
@@ -234,6 +239,8 @@ absl::StatusOr<PrintTicket> JobManager::OpenPrintTunnel(const TunnelClaims& clai
   update.gateway_id = claims.gateway_id;
   update.detail = absl::StrCat("tunnel opened by gateway ", claims.gateway_id,
                                "; sending ", ticket.document.document.size(), " bytes");
+  // Lost in a power failure, the job is QUEUED again and dispatched anew.
+  update.durability = Durability::kProcessCrashSafe;
   absl::StatusOr<Job> updated = Update(job->job_id(), std::move(update), "tunnel_open");
   if (!updated.ok()) {
     absl::MutexLock lock(&mu_);
@@ -347,6 +354,7 @@ absl::Status JobManager::RecordDispatched(const std::string& job_id,
                       : absl::StrCat("gateway ", gateway_id, " is asleep: tunnel request "
                                      "sent through substitute gateway ", substitute,
                                      ", which wakes it (attempt ", attempt, ")");
+  update.durability = Durability::kProcessCrashSafe;
   return Update(job_id, std::move(update), "job_dispatched").status();
 }
 
@@ -357,6 +365,7 @@ absl::Status JobManager::RecordWaiting(const std::string& job_id,
   JobUpdate update;
   update.reason = reason;
   update.detail = reason;
+  update.durability = Durability::kProcessCrashSafe;
   return Update(job_id, std::move(update), "job_waiting").status();
 }
 

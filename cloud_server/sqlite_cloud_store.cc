@@ -377,7 +377,7 @@ absl::StatusOr<Job> SqliteCloudStore::UpdateJob(const std::string& job_id,
         .BindInt(3, event->state())
         .BindText(4, event->detail());
     return ev.Run();
-  }));
+  }, update.durability));
   return job;
 }
 
@@ -473,13 +473,18 @@ absl::StatusOr<bool> SqliteCloudStore::PutDeviceList(
 absl::Status SqliteCloudStore::SetGatewayOnline(const std::string& gateway_id,
                                                 bool online, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement st,
-                   db_->Prepare("UPDATE gateways SET online = ?, "
-                                "last_update_unix_ms = ? WHERE gateway_id = ?"));
-  st.BindInt(1, online ? 1 : 0)
-      .BindInt(2, absl::ToUnixMillis(now))
-      .BindText(3, gateway_id);
-  return st.Run();
+  // A hint, refreshed at every dispatch and tunnel: not worth an fsync.
+  return db_->InTransaction(
+      [&]() -> absl::Status {
+        ASSIGN_OR_RETURN(Statement st,
+                         db_->Prepare("UPDATE gateways SET online = ?, "
+                                      "last_update_unix_ms = ? WHERE gateway_id = ?"));
+        st.BindInt(1, online ? 1 : 0)
+            .BindInt(2, absl::ToUnixMillis(now))
+            .BindText(3, gateway_id);
+        return st.Run();
+      },
+      Durability::kProcessCrashSafe);
 }
 
 absl::StatusOr<std::vector<GatewayMirror>> SqliteCloudStore::ListGateways() {
@@ -527,7 +532,7 @@ absl::Status SqliteCloudStore::ConsumeTokenNonce(const std::string& nonce,
       return absl::AlreadyExistsError("tunnel token was already used");
     }
     return status;
-  });
+  }, Durability::kProcessCrashSafe);
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteCloudStore::ListBlobNames() {

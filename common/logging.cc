@@ -39,7 +39,7 @@ void SetMinLogLevel(LogLevel level) {
 
 void LogLine(LogLevel level, absl::string_view message) {
   std::string time =
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone());
   absl::MutexLock lock(&log_mu);
   if (level < min_level) return;
   std::string line = absl::StrFormat("%s %c %s %s\n", time, LevelLetter(level),

@@ -146,8 +146,17 @@ absl::Status SqliteDb::Migrate(const std::vector<std::string>& migrations) {
   });
 }
 
-absl::Status SqliteDb::InTransaction(const std::function<absl::Status()>& body) {
+absl::Status SqliteDb::InTransaction(const std::function<absl::Status()>& body,
+                                     Durability durability) {
   absl::MutexLock lock(&txn_mu_);
+  if (durability != synchronous_) {
+    // Per connection, and only outside a transaction. In WAL mode NORMAL
+    // skips the fsync at COMMIT (a checkpoint still syncs).
+    absl::Status set = Exec(durability == Durability::kFlushed ? "PRAGMA synchronous=FULL"
+                                                               : "PRAGMA synchronous=NORMAL");
+    if (!set.ok()) return set;
+    synchronous_ = durability;
+  }
   absl::Status status = Exec("BEGIN IMMEDIATE");
   if (!status.ok()) return status;
   status = body();

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "common/durability.h"
 
 namespace relay {
 
@@ -69,7 +70,8 @@ class SqliteDb {
 
   // Runs `body` inside BEGIN IMMEDIATE / COMMIT; rolls back if it fails.
   // Transactions are serialized by an internal mutex.
-  absl::Status InTransaction(const std::function<absl::Status()>& body);
+  absl::Status InTransaction(const std::function<absl::Status()>& body,
+                             Durability durability = Durability::kFlushed);
 
   int64_t LastInsertRowId() const;
   int64_t ChangedRows() const;
@@ -78,6 +80,8 @@ class SqliteDb {
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   absl::Mutex txn_mu_;
+  // PRAGMA synchronous in force (FULL at open); changed between transactions.
+  Durability synchronous_ ABSL_GUARDED_BY(txn_mu_) = Durability::kFlushed;
 };
 
 }  // namespace relay

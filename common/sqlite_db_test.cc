@@ -1,5 +1,6 @@
 #include "common/sqlite_db.h"
 
+#include <cstdio>
 #include <string>
 
 #include "common/sha256.h"
@@ -55,6 +56,47 @@ TEST(SqliteDbTest, FailedTransactionRollsBack) {
   ASSERT_THAT(count, IsOk());
   ASSERT_THAT(count->Step(), IsOk());
   EXPECT_EQ(count->ColumnInt(0), 0);
+}
+
+int64_t SynchronousSetting(SqliteDb& db) {
+  auto query = db.Prepare("PRAGMA synchronous");
+  EXPECT_THAT(query, IsOk());
+  EXPECT_THAT(query->Step(), IsOk());
+  return query->ColumnInt(0);
+}
+
+// Each transaction commits under the durability it asked for, whatever the
+// one before used, and a process-crash-safe commit is read back like any.
+TEST(SqliteDbTest, EachTransactionCommitsWithItsOwnDurability) {
+  std::string path = ::testing::TempDir() + "/durability.db";
+  std::remove(path.c_str());
+  {
+    auto db = SqliteDb::Open(path);
+    ASSERT_THAT(db, IsOk());
+    ASSERT_THAT((*db)->Exec("CREATE TABLE t (id TEXT PRIMARY KEY)"), IsOk());
+    constexpr int64_t kNormal = 1, kFull = 2;
+    int64_t seen = -1;
+    ASSERT_THAT((*db)->InTransaction(
+                    [&]() -> absl::Status {
+                      seen = SynchronousSetting(**db);
+                      return (*db)->Exec("INSERT INTO t VALUES ('relaxed')");
+                    },
+                    Durability::kProcessCrashSafe),
+                IsOk());
+    EXPECT_EQ(seen, kNormal);
+    ASSERT_THAT((*db)->InTransaction([&]() -> absl::Status {
+      seen = SynchronousSetting(**db);
+      return (*db)->Exec("INSERT INTO t VALUES ('flushed')");
+    }),
+                IsOk());
+    EXPECT_EQ(seen, kFull);
+  }
+  auto reopened = SqliteDb::Open(path);
+  ASSERT_THAT(reopened, IsOk());
+  auto count = (*reopened)->Prepare("SELECT COUNT(*) FROM t");
+  ASSERT_THAT(count, IsOk());
+  ASSERT_THAT(count->Step(), IsOk());
+  EXPECT_EQ(count->ColumnInt(0), 2);
 }
 
 TEST(Sha256Test, KnownVectorsAndIncrementalUpdate) {

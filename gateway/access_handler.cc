@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/logging.h"
 #include "gateway/box_access.h"
 #include "gateway/executability.h"
@@ -38,6 +39,7 @@ struct AccessHandler::Access {
 
 AccessHandler::AccessHandler(Deps deps)
     : deps_(std::move(deps)),
+      device_checks_(std::make_unique<WorkerPool>("device-checks", deps_.max_active_tunnels)),
       workers_(std::make_unique<WorkerPool>("tunnels", deps_.max_active_tunnels)) {}
 
 AccessHandler::~AccessHandler() { Shutdown(); }
@@ -298,18 +300,55 @@ void AccessHandler::RunPrint(std::shared_ptr<Access> access) {
     Finish(access, absl::OkStatus());
     return;
   }
-  if (deps_.holds != nullptr) {
-    std::string reason = HoldReason(*device, driver, access->request);
-    if (!reason.empty()) {
-      RunHoldIntake(access, *device, reason);
-      return;
-    }
-  }
   PrintJob job;
   job.gateway_id = gateway_id;
   job.request = access->request;
   job.device = *device;
   job.registration_change = access->registration_change;
+
+  // Related design 3: can the device execute the job now? Asking it takes a
+  // LAN round trip, so it runs while the tunnel opens (push-to-print
+  // latency), and the answer is awaited only once the cloud accepted it.
+  struct DeviceCheck {
+    absl::Notification done;
+    std::string hold_reason;
+  };
+  std::shared_ptr<DeviceCheck> check;
+  if (deps_.holds != nullptr) {
+    check = std::make_shared<DeviceCheck>();
+    device_checks_->Post([this, check, device = *device, driver, request = access->request] {
+      check->hold_reason = HoldReason(device, driver, request);
+      check->done.Notify();
+    });
+  }
+  std::string hold_reason;  // set once the check answered
+  absl::Time now = deps_.clock->Now();
+  HoldSpoolDriver spool(
+      deps_.hold_dir,
+      [this, access, &hold_reason, now](const std::string& path,
+                                        const DevicePrintResult& result) -> absl::Status {
+        HeldJob held;
+        held.job_id = access->job_id;
+        held.device_id = access->device_id;
+        held.request = access->request;
+        held.reason = hold_reason;
+        held.spool_path = path;
+        held.size = result.bytes_received;
+        held.sha256_hex = result.sha256_hex;
+        held.held_at = now;
+        held.expires = now + deps_.hold_timeout;
+        return deps_.holds->Add(held);
+      });
+  if (check != nullptr) {
+    job.resolve_target = [this, access, check, driver, &spool, &hold_reason]() {
+      check->done.WaitForNotification();
+      hold_reason = check->hold_reason;
+      if (hold_reason.empty()) return PrintTarget{driver, ""};
+      LogInfo("event=job_hold job=%s gateway=%s device=%s reason=\"%s\"", access->job_id,
+              deps_.identity.gateway_id, access->device_id, hold_reason);
+      return PrintTarget{&spool, hold_reason};
+    };
+  }
   PrintCallbacks callbacks;
   // PRINTING reaches the cloud as the tunnel's progress frame; reporting it
   // through the management server as well would record it twice.
@@ -328,6 +367,10 @@ void AccessHandler::RunPrint(std::shared_ptr<Access> access) {
     }
   };
   PrintOutcome outcome = deps_.tunnels->RunPrint(job, driver, callbacks);
+  if (!hold_reason.empty()) {
+    AfterHoldIntake(access, outcome, hold_reason);
+    return;
+  }
   if (outcome.state == relay::v1::JOB_STATE_DONE) {
     if (outcome.already_done) {
       deps_.store->MarkJobDelivered(access->job_id, access->device_id, deps_.clock->Now())
@@ -375,36 +418,10 @@ std::string AccessHandler::HoldReason(const relay::v1::DeviceInfo& device,
   return "";
 }
 
-void AccessHandler::RunHoldIntake(std::shared_ptr<Access> access,
-                                  const relay::v1::DeviceInfo& device,
-                                  const std::string& reason) {
+void AccessHandler::AfterHoldIntake(std::shared_ptr<Access> access,
+                                    const PrintOutcome& outcome,
+                                    const std::string& reason) {
   const std::string& gateway_id = deps_.identity.gateway_id;
-  LogInfo("event=job_hold job=%s gateway=%s device=%s reason=\"%s\"", access->job_id,
-          gateway_id, access->device_id, reason);
-  absl::Time now = deps_.clock->Now();
-  HoldSpoolDriver spool(
-      deps_.hold_dir,
-      [this, access, reason, now](const std::string& path,
-                                  const DevicePrintResult& result) -> absl::Status {
-        HeldJob held;
-        held.job_id = access->job_id;
-        held.device_id = access->device_id;
-        held.request = access->request;
-        held.reason = reason;
-        held.spool_path = path;
-        held.size = result.bytes_received;
-        held.sha256_hex = result.sha256_hex;
-        held.held_at = now;
-        held.expires = now + deps_.hold_timeout;
-        return deps_.holds->Add(held);
-      });
-  PrintJob job;
-  job.gateway_id = gateway_id;
-  job.request = access->request;
-  job.device = device;
-  job.registration_change = access->registration_change;
-  job.hold_reason = reason;
-  PrintOutcome outcome = deps_.tunnels->RunPrint(job, &spool, PrintCallbacks());
   if (outcome.state == relay::v1::JOB_STATE_HELD) {
     LogInfo("event=job_held job=%s gateway=%s device=%s bytes=%d sha256=%s "
             "expires_in=%s reason=\"%s\"",

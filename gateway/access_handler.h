@@ -127,9 +127,10 @@ class AccessHandler {
   // ("" if it can). Queries the device (blocking: worker threads only).
   std::string HoldReason(const relay::v1::DeviceInfo& device, DeviceDriver* driver,
                          const relay::v1::TunnelRequest& request);
-  // Receives the document into the hold spool and answers HELD.
-  void RunHoldIntake(std::shared_ptr<Access> access, const relay::v1::DeviceInfo& device,
-                     const std::string& reason);
+  // After a print whose document went to the hold spool (`reason`): HELD, or
+  // nothing stays behind if it did not get there.
+  void AfterHoldIntake(std::shared_ptr<Access> access, const PrintOutcome& outcome,
+                       const std::string& reason);
   void CheckHeld(std::shared_ptr<Access> access);
   void RunHeldDelivery(std::shared_ptr<Access> access);
   // The access is over: releases its registration (if granted) and its slot
@@ -146,6 +147,9 @@ class AccessHandler {
   // Destroyed (drained) in reverse order: control_ posts to workers_, both
   // post to progress_.
   SerialExecutor progress_{"job-progress"};
+  // Device state checks run here while the tunnel opens; workers_ wait on
+  // them, so this pool outlives workers_.
+  std::unique_ptr<WorkerPool> device_checks_;
   std::unique_ptr<WorkerPool> workers_;
   SerialExecutor control_{"access-control"};
 };

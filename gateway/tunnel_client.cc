@@ -149,6 +149,8 @@ PrintOutcome GrpcTunnelClient::RunPrint(const PrintJob& job, DeviceDriver* drive
     return fail(std::move(reason));
   };
 
+  PrintTarget target{driver, ""};
+  if (job.resolve_target) target = job.resolve_target();
   relay::v1::PrintHeader header;
   header.set_device_id(device_id);
   header.set_job_id(job_id);
@@ -157,14 +159,15 @@ PrintOutcome GrpcTunnelClient::RunPrint(const PrintJob& job, DeviceDriver* drive
                                                             : req.content_type());
   header.set_document_name(!accepted.document_name().empty() ? accepted.document_name()
                                                               : req.document_name());
-  absl::StatusOr<std::unique_ptr<PrintSink>> sink = driver->StartPrint(job.device, header);
+  absl::StatusOr<std::unique_ptr<PrintSink>> sink =
+      target.driver->StartPrint(job.device, header);
   if (!sink.ok()) {
     return fail_with_result(
         absl::StrCat("cannot start printing on ", device_id, ": ", sink.status().message()));
   }
 
   bool printing_reported = false;
-  const bool hold = !job.hold_reason.empty();
+  const bool hold = !target.hold_reason.empty();
   auto report_printing = [&] {
     if (printing_reported || hold) return;
     printing_reported = true;
@@ -224,9 +227,9 @@ PrintOutcome GrpcTunnelClient::RunPrint(const PrintJob& job, DeviceDriver* drive
     }
   }
   if (hold) {
-    send_result(relay::v1::JOB_STATE_HELD, job.hold_reason);
+    send_result(relay::v1::JOB_STATE_HELD, target.hold_reason);
     outcome.state = relay::v1::JOB_STATE_HELD;
-    outcome.reason = job.hold_reason;
+    outcome.reason = target.hold_reason;
     return outcome;
   }
   if (callbacks.on_delivered) callbacks.on_delivered(*printed);

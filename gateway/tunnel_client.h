@@ -19,6 +19,15 @@
 
 namespace relay::gateway {
 
+// Where a print's document goes: the device's driver, or (related design 3)
+// the hold spool with the reason the device cannot execute the job now.
+struct PrintTarget {
+  DeviceDriver* driver = nullptr;
+  // Not empty: `driver` is the hold spool, no PRINTING frame is sent, and the
+  // result is HELD with this reason.
+  std::string hold_reason;
+};
+
 // One print to relay through a tunnel.
 struct PrintJob {
   std::string gateway_id;
@@ -26,14 +35,15 @@ struct PrintJob {
   relay::v1::DeviceInfo device;      // where the driver reaches it
   // The registration change the access caused, for the progress frames.
   std::string registration_change;
-  // Not empty: the device cannot execute the job now (related design 3). The
-  // driver given to RunPrint is then the hold spool, no PRINTING frame is
-  // sent, and the result is HELD with this reason.
-  std::string hold_reason;
+  // Called once the cloud accepted the tunnel (not if it failed or the job
+  // was done before), before any byte goes anywhere: where the document goes.
+  // Lets the caller ask the device whether it can execute the job while the
+  // tunnel opens instead of before. Empty: the driver given to RunPrint.
+  std::function<PrintTarget()> resolve_target;
 };
 
 struct PrintOutcome {
-  // DONE or FAILED; HELD when PrintJob::hold_reason was set and the document
+  // DONE or FAILED; HELD when the target had a hold reason and the document
   // is in the hold spool.
   relay::v1::JobState state = relay::v1::JOB_STATE_FAILED;
   std::string reason;

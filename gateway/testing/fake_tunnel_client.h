@@ -36,6 +36,9 @@ class FakeTunnelClient : public TunnelClient {
       outcome.already_done = true;
       return outcome;
     }
+    PrintTarget target{driver, ""};
+    if (job.resolve_target) target = job.resolve_target();
+    driver = target.driver;
     relay::v1::PrintHeader header;
     header.set_device_id(job.request.device_id());
     header.set_job_id(job.request.job_id());
@@ -53,17 +56,24 @@ class FakeTunnelClient : public TunnelClient {
         outcome.reason = absl::StrCat("device error: ", written.message());
         return outcome;
       }
-      if (callbacks.on_printing && part.data() == document.data()) callbacks.on_printing();
+      if (callbacks.on_printing && target.hold_reason.empty() && part.data() == document.data()) {
+        callbacks.on_printing();
+      }
     }
     auto result = (*sink)->Finish();
     if (!result.ok()) {
       outcome.reason = std::string(result.status().message());
       return outcome;
     }
-    if (callbacks.on_delivered) callbacks.on_delivered(*result);
-    outcome.state = relay::v1::JOB_STATE_DONE;
     outcome.bytes_delivered = static_cast<int64_t>(document.size());
     outcome.sha256_hex = Sha256::HexOf(document);
+    if (!target.hold_reason.empty()) {
+      outcome.state = relay::v1::JOB_STATE_HELD;
+      outcome.reason = target.hold_reason;
+      return outcome;
+    }
+    if (callbacks.on_delivered) callbacks.on_delivered(*result);
+    outcome.state = relay::v1::JOB_STATE_DONE;
     return outcome;
   }
 
