@@ -8,14 +8,20 @@ namespace {
 
 using relay::v1::DeviceInfo;
 
-bool SameListIgnoringLastSeen(const relay::v1::DeviceList& a,
-                              const relay::v1::DeviceList& b) {
+// Equal apart from the version, last_seen_unix and, if `ignore_busy`,
+// job_in_flight.
+bool SameList(const relay::v1::DeviceList& a, const relay::v1::DeviceList& b,
+              bool ignore_busy) {
   relay::v1::DeviceList x = a;
   relay::v1::DeviceList y = b;
   x.clear_version();
   y.clear_version();
-  for (DeviceInfo& d : *x.mutable_devices()) d.clear_last_seen_unix();
-  for (DeviceInfo& d : *y.mutable_devices()) d.clear_last_seen_unix();
+  for (relay::v1::DeviceList* list : {&x, &y}) {
+    for (DeviceInfo& d : *list->mutable_devices()) {
+      d.clear_last_seen_unix();
+      if (ignore_busy) d.clear_job_in_flight();
+    }
+  }
   return x.SerializeAsString() == y.SerializeAsString();
 }
 
@@ -26,6 +32,7 @@ DeviceList::DeviceList(std::string gateway_id, int nmax, int64_t initial_version
   list_.set_gateway_id(gateway_id_);
   list_.set_nmax(nmax_);
   list_.set_version(initial_version);
+  content_version_ = initial_version;
 }
 
 bool DeviceList::SetDiscovered(std::vector<DeviceInfo> devices) {
@@ -78,13 +85,14 @@ bool DeviceList::Rebuild() {
                             : relay::v1::DEVICE_STATUS_OFFLINE);
     apply_marks(d);
   }
-  if (SameListIgnoringLastSeen(next, list_)) {
+  if (SameList(next, list_, /*ignore_busy=*/false)) {
     // Keep the fresher last_seen values without a new version.
     next.set_version(list_.version());
     list_ = std::move(next);
     return false;
   }
   next.set_version(list_.version() + 1);
+  if (!SameList(next, list_, /*ignore_busy=*/true)) content_version_ = next.version();
   list_ = std::move(next);
   return true;
 }
@@ -97,6 +105,11 @@ relay::v1::DeviceList DeviceList::Snapshot() const {
 int64_t DeviceList::version() const {
   absl::MutexLock lock(&mu_);
   return list_.version();
+}
+
+int64_t DeviceList::content_version() const {
+  absl::MutexLock lock(&mu_);
+  return content_version_;
 }
 
 std::optional<DeviceInfo> DeviceList::Find(const std::string& device_id) const {

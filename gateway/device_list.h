@@ -38,6 +38,10 @@ class DeviceList {
 
   relay::v1::DeviceList Snapshot() const;
   int64_t version() const;
+  // The version of the last change to anything but job_in_flight (devices,
+  // addresses, states, registrations). The reporter sends such changes at
+  // once and lets the busy flags wait for its throttle.
+  int64_t content_version() const;
   // The device as last discovered (address, protocol), if known.
   std::optional<relay::v1::DeviceInfo> Find(const std::string& device_id) const;
 
@@ -52,6 +56,7 @@ class DeviceList {
   std::vector<DeviceRegistration> registrations_ ABSL_GUARDED_BY(mu_);
   uint64_t registrations_seq_ ABSL_GUARDED_BY(mu_) = 0;
   relay::v1::DeviceList list_ ABSL_GUARDED_BY(mu_);
+  int64_t content_version_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace relay::gateway

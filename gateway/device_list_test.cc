@@ -44,6 +44,21 @@ TEST(DeviceListTest, VersionGoesUpOnlyWhenTheListChanges) {
   EXPECT_EQ(list.version(), 1003);
 }
 
+TEST(DeviceListTest, BusyFlagsAloneDoNotMoveTheContentVersion) {
+  DeviceList list("gw-1", 5, 1000);
+  list.SetDiscovered({Device("a"), Device("b")});
+  list.SetRegistrations(1, {Row("a", true), Row("b", false)});
+  EXPECT_EQ(list.content_version(), list.version());
+  const int64_t content = list.content_version();
+  EXPECT_TRUE(list.SetRegistrations(2, {Row("a", true, 1), Row("b", false)}));
+  EXPECT_TRUE(list.SetRegistrations(3, {Row("a", true, 0), Row("b", false)}));
+  EXPECT_EQ(list.version(), content + 2);
+  EXPECT_EQ(list.content_version(), content);
+  // A registration change moves both, whatever else changed with it.
+  EXPECT_TRUE(list.SetRegistrations(4, {Row("a", true, 1), Row("b", true)}));
+  EXPECT_EQ(list.content_version(), list.version());
+}
+
 TEST(DeviceListTest, SnapshotCarriesTheRegistrationMarks) {
   DeviceList list("gw-1", 2);
   list.SetDiscovered({Device("a"), Device("b"), Device("c")});

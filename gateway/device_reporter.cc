@@ -4,10 +4,20 @@
 
 namespace relay::gateway {
 
-DeviceReporter::DeviceReporter(const DeviceList* list, MgmtClient* mgmt)
-    : list_(list), mgmt_(mgmt) {}
+DeviceReporter::DeviceReporter(const DeviceList* list, MgmtClient* mgmt,
+                               absl::Duration min_interval)
+    : list_(list), mgmt_(mgmt), min_interval_(min_interval) {}
+
+DeviceReporter::~DeviceReporter() {
+  absl::MutexLock lock(&mu_);
+  stopping_ = true;  // a throttled report goes now; executor_ then drains
+}
 
 void DeviceReporter::MaybeReport() {
+  {
+    absl::MutexLock lock(&mu_);
+    poked_ = true;  // a throttled wait re-checks for an urgent change
+  }
   executor_.Post([this] { Report(/*force=*/false); });
 }
 
@@ -16,6 +26,17 @@ void DeviceReporter::ReportAll() {
 }
 
 void DeviceReporter::Report(bool force) {
+  if (!force && list_->version() == last_reported_version_) return;
+  // Waits on the reporter's own thread; later requests queue behind and find
+  // the list reported.
+  const absl::Time deadline = last_report_time_ + min_interval_;
+  while (!force && list_->content_version() <= last_reported_version_) {
+    absl::MutexLock lock(&mu_);
+    auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || poked_; };
+    if (stopping_ || absl::Now() >= deadline) break;
+    poked_ = false;
+    if (!mu_.AwaitWithDeadline(absl::Condition(&wake), deadline)) break;
+  }
   relay::v1::DeviceList snapshot = list_->Snapshot();
   if (!force && snapshot.version() == last_reported_version_) return;
   absl::Status status = mgmt_->ReportDevices(snapshot);
@@ -30,6 +51,7 @@ void DeviceReporter::Report(bool force) {
   }
   last_failed_ = false;
   last_reported_version_ = snapshot.version();
+  last_report_time_ = absl::Now();
   int registered = 0;
   for (const auto& d : snapshot.devices()) registered += d.registered() ? 1 : 0;
   LogInfo("event=devices_reported gateway=%s version=%d devices=%d registered=%d",

@@ -69,6 +69,10 @@ ABSL_FLAG(absl::Duration, discovery_interval, absl::Seconds(10),
           "Time between discovery probes (one also runs at start).");
 ABSL_FLAG(absl::Duration, probe_window, absl::Milliseconds(500),
           "How long each probe collects announcements.");
+ABSL_FLAG(absl::Duration, device_report_interval, absl::Milliseconds(500),
+          "At most one device-list report to the management server per interval; "
+          "changes inside it (each job flips its device's job_in_flight twice) go "
+          "together at its end. 0 reports every change at once.");
 ABSL_FLAG(int32_t, discovery_missed_rounds, 3,
           "A probed device that misses this many probes in a row is dropped.");
 ABSL_FLAG(std::string, state_dir, "./demo-data/gateway",
@@ -317,7 +321,7 @@ int Run() {
   // The device list and registration control.
   DeviceList device_list(identity.gateway_id, config.nmax,
                          absl::ToUnixMicros(clock->Now()));
-  DeviceReporter reporter(&device_list, &mgmt);
+  DeviceReporter reporter(&device_list, &mgmt, absl::GetFlag(FLAGS_device_report_interval));
   auto registration = std::make_unique<RegistrationManager>(
       std::move(controller), clock,
       [&](uint64_t seq, std::vector<DeviceRegistration> rows) {
