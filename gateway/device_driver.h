@@ -30,6 +30,13 @@ class PrintSink {
  public:
   virtual ~PrintSink() = default;
   virtual absl::Status Write(absl::string_view data) = 0;
+  // The same, taking the bytes: a driver that sends them in a message of its
+  // own moves them in instead of copying (the print relay's hot path).
+  virtual absl::Status WriteChunk(std::string&& data) { return Write(data); }
+  // True if Finish() reports the SHA-256 of the bytes the device received.
+  // The gateway then compares it with the cloud's instead of hashing the
+  // stream a second time itself.
+  virtual bool ReportsSha256() const { return false; }
   // No more data: waits for the device's answer.
   virtual absl::StatusOr<DevicePrintResult> Finish() = 0;
   // Abandons the print (the device discards it). Safe to call from another

@@ -39,6 +39,8 @@ class FileSink : public PrintSink {
     return absl::OkStatus();
   }
 
+  bool ReportsSha256() const override { return true; }
+
   absl::StatusOr<DevicePrintResult> Finish() override {
     if (fd_ < 0) return absl::CancelledError("hold spool closed");
     if (::fsync(fd_) != 0) return Errno(absl::StrCat("cannot fsync ", path_));

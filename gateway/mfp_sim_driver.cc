@@ -45,10 +45,15 @@ class MfpSimPrintSink : public PrintSink {
   }
 
   absl::Status Write(absl::string_view data) override {
+    return WriteChunk(std::string(data));
+  }
+  absl::Status WriteChunk(std::string&& data) override {
     relay::v1::PrintRequest request;
-    request.set_data(std::string(data));
+    request.set_data(std::move(data));
     return Send(request);
   }
+  // PrintResult.sha256_hex: the simulator hashes what it received.
+  bool ReportsSha256() const override { return true; }
 
   absl::StatusOr<DevicePrintResult> Finish() override {
     if (finished_) return absl::FailedPreconditionError("print already finished");

@@ -161,6 +161,9 @@ PrintOutcome GrpcTunnelClient::RunPrint(const PrintJob& job, DeviceDriver* drive
                                                               : req.document_name());
   absl::StatusOr<std::unique_ptr<PrintSink>> sink =
       target.driver->StartPrint(job.device, header);
+  // The device's own SHA-256 is checked against the cloud's at the end.
+  const bool device_hashes = sink.ok() && (*sink)->ReportsSha256();
+  if (device_hashes) validator.SkipHashing();
   if (!sink.ok()) {
     return fail_with_result(
         absl::StrCat("cannot start printing on ", device_id, ": ", sink.status().message()));
@@ -201,7 +204,7 @@ PrintOutcome GrpcTunnelClient::RunPrint(const PrintJob& job, DeviceDriver* drive
       return fail("the cloud closed the tunnel before the end of the document");
     }
     if (frame.has_data() && !frame.data().data().empty()) {
-      absl::Status written = (*sink)->Write(frame.data().data());
+      absl::Status written = (*sink)->WriteChunk(std::move(*frame.mutable_data()->mutable_data()));
       if (!written.ok()) {
         (*sink)->Cancel();
         return fail_with_result(absl::StrCat("device error: ", written.message()));
@@ -216,12 +219,19 @@ PrintOutcome GrpcTunnelClient::RunPrint(const PrintJob& job, DeviceDriver* drive
   }
   outcome.bytes_delivered = validator.received();
   outcome.sha256_hex = validator.sha256_hex();
+  if (outcome.sha256_hex.empty() && !printed->duplicate) {
+    // DataEnd named no checksum: the cloud compares the device's with the document's.
+    outcome.sha256_hex = absl::AsciiStrToLower(printed->sha256_hex);
+  }
   if (!printed->duplicate) {
     if (printed->bytes_received != validator.received()) {
       return fail_with_result(absl::StrCat("the device received ", printed->bytes_received,
                                            " bytes of ", validator.received()));
     }
-    if (!printed->sha256_hex.empty() &&
+    if (device_hashes && printed->sha256_hex.empty()) {
+      return fail_with_result("the device did not report the sha256 of what it received");
+    }
+    if (!printed->sha256_hex.empty() && !validator.sha256_hex().empty() &&
         absl::AsciiStrToLower(printed->sha256_hex) != validator.sha256_hex()) {
       return fail_with_result("the device's sha256 differs from the document's");
     }

@@ -37,6 +37,8 @@ class FakeCloud final : public relay::v1::CloudTunnel::Service {
   size_t chunk_bytes = 4;
   bool already_done = false;
   bool corrupt_offsets = false;
+  // DataEnd announces the checksum of other bytes (a corruption on the way).
+  bool wrong_end_sha = false;
 
   grpc::Status Tunnel(grpc::ServerContext*,
                       grpc::ServerReaderWriter<TunnelDown, TunnelUp>* stream) override {
@@ -80,7 +82,7 @@ class FakeCloud final : public relay::v1::CloudTunnel::Service {
       }
       TunnelDown end;
       end.mutable_end()->set_total_size(static_cast<int64_t>(document.size()));
-      end.mutable_end()->set_sha256_hex(Sha256::HexOf(document));
+      end.mutable_end()->set_sha256_hex(Sha256::HexOf(wrong_end_sha ? document + "!" : document));
       stream->Write(end);
     }
     while (stream->Read(&up)) {
@@ -136,8 +138,13 @@ class FakeMfp final : public relay::v1::MfpDevice::Service {
     printed_[header.job_id()] = data;
     headers_.push_back(header);
     result->set_bytes_received(static_cast<int64_t>(data.size()));
-    result->set_sha256_hex(Sha256::HexOf(data));
+    result->set_sha256_hex(Sha256::HexOf(misreceive_ ? data + "?" : data));
     return grpc::Status::OK;
+  }
+  // The device's receipt names other bytes than the gateway sent.
+  void Misreceive() {
+    absl::MutexLock lock(&mu_);
+    misreceive_ = true;
   }
   std::vector<relay::v1::PrintHeader> headers() {
     absl::MutexLock lock(&mu_);
@@ -152,6 +159,7 @@ class FakeMfp final : public relay::v1::MfpDevice::Service {
   absl::Mutex mu_;
   std::map<std::string, std::string> printed_ ABSL_GUARDED_BY(mu_);
   std::vector<relay::v1::PrintHeader> headers_ ABSL_GUARDED_BY(mu_);
+  bool misreceive_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class TunnelClientTest : public ::testing::Test {
@@ -241,6 +249,28 @@ TEST_F(TunnelClientTest, AGapInOffsetsFailsTheJobAndCancelsThePrint) {
   std::vector<TunnelUp> frames = cloud_.frames();
   ASSERT_FALSE(frames.empty());
   EXPECT_EQ(frames.back().result().state(), relay::v1::JOB_STATE_FAILED);
+}
+
+// The simulator reports its SHA-256, so the gateway does not hash the stream:
+// the device's checksum is compared with the one the cloud announced.
+TEST_F(TunnelClientTest, ADeviceChecksumOtherThanTheCloudsFailsTheJob) {
+  MfpSimDriver driver;
+  mfp_.Misreceive();
+  PrintOutcome outcome = client_->RunPrint(Job("job-1"), &driver, {});
+  EXPECT_EQ(outcome.state, relay::v1::JOB_STATE_FAILED);
+  EXPECT_THAT(outcome.reason, HasSubstr("sha256 differs"));
+  EXPECT_EQ(cloud_.frames().back().result().state(), relay::v1::JOB_STATE_FAILED);
+}
+
+TEST_F(TunnelClientTest, ACorruptionOnTheWayFailsTheJobWhoeverHashes) {
+  cloud_.wrong_end_sha = true;
+  MfpSimDriver device_hashes;
+  EXPECT_EQ(client_->RunPrint(Job("job-1"), &device_hashes, {}).state,
+            relay::v1::JOB_STATE_FAILED);
+  testing::FakeDeviceDriver gateway_hashes;  // reports no checksum of its own
+  PrintOutcome outcome = client_->RunPrint(Job("job-2"), &gateway_hashes, {});
+  EXPECT_EQ(outcome.state, relay::v1::JOB_STATE_FAILED);
+  EXPECT_THAT(outcome.reason, HasSubstr("sha256 mismatch"));
 }
 
 TEST_F(TunnelClientTest, ADeviceErrorIsReportedToTheCloud) {

@@ -42,7 +42,7 @@ absl::Status PrintFrameValidator::Check(const relay::v1::TunnelDown& frame) {
             absl::StrCat("chunk ends at ", received_ + size,
                          " beyond the announced size ", announced_size_));
       }
-      hash_.Update(chunk.data());
+      if (hashing_) hash_.Update(chunk.data());
       received_ += size;
       return absl::OkStatus();
     }
@@ -57,6 +57,11 @@ absl::Status PrintFrameValidator::Check(const relay::v1::TunnelDown& frame) {
         return absl::InvalidArgumentError(absl::StrCat(
             "document incomplete: announced ", announced_size_, " bytes, DataEnd says ",
             end.total_size(), ", received ", received_));
+      }
+      if (!hashing_) {
+        sha256_hex_ = absl::AsciiStrToLower(end.sha256_hex());
+        state_ = State::kEnded;
+        return absl::OkStatus();
       }
       sha256_hex_ = hash_.FinishHex();
       if (!end.sha256_hex().empty() &&

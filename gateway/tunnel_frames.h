@@ -35,8 +35,13 @@ class PrintFrameValidator {
   bool already_done() const { return already_done_; }
   int64_t announced_size() const { return announced_size_; }
   int64_t received() const { return received_; }
-  // After the DataEnd frame passed Check().
+  // After the DataEnd frame passed Check(): the SHA-256 of the bytes received,
+  // or, after SkipHashing(), the one DataEnd announced (lower case).
   const std::string& sha256_hex() const { return sha256_hex_; }
+  // The receiver reports its own SHA-256 of what it got (the device), and the
+  // caller compares that with sha256_hex(): hashing here too would only spend
+  // CPU on the hot path. Call before the first data frame.
+  void SkipHashing() { hashing_ = false; }
 
  private:
   enum class State { kAwaitAccepted, kData, kEnded };
@@ -44,6 +49,7 @@ class PrintFrameValidator {
   bool already_done_ = false;
   int64_t announced_size_ = 0;
   int64_t received_ = 0;
+  bool hashing_ = true;
   Sha256 hash_;
   std::string sha256_hex_;
 };

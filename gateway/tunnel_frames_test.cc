@@ -1,5 +1,7 @@
 #include "gateway/tunnel_frames.h"
 
+#include <cctype>
+
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -111,6 +113,20 @@ TEST(PrintFrameValidatorTest, RejectsAnIncompleteOrCorruptDocument) {
     EXPECT_THAT(v.Check(End(3, Sha256::HexOf("abd"))),
                 StatusIs(absl::StatusCode::kInvalidArgument));
   }
+}
+
+TEST(PrintFrameValidatorTest, WithoutHashingItPassesOnTheAnnouncedSha) {
+  PrintFrameValidator v;
+  ASSERT_THAT(v.Check(Accepted(3)), IsOk());
+  v.SkipHashing();
+  ASSERT_THAT(v.Check(Chunk(0, "abc")), IsOk());
+  // The device's checksum is compared with this one by the caller.
+  const std::string announced = Sha256::HexOf("abd");
+  std::string upper = announced;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  ASSERT_THAT(v.Check(End(3, upper)), IsOk());
+  EXPECT_EQ(v.sha256_hex(), announced);
+  EXPECT_TRUE(v.ended());
 }
 
 }  // namespace

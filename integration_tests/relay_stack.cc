@@ -170,17 +170,16 @@ absl::Status RelayStack::StartCloud() {
 }
 
 absl::Status RelayStack::StartSim() {
-  ASSIGN_OR_RETURN(
-      auto ready,
-      Launch("mfp_sim", Bin("mfp_sim"),
-             {"serve", "--listen=127.0.0.1:" + sim_port_,
-              "--discovery_listen=127.0.0.1:" + (discovery_port_.empty() ? "0" : discovery_port_),
-              "--gateway_lan=127.0.0.1:" + gateway_lan_port_,
-              absl::StrCat("--devices=", options_.devices),
-              absl::StrCat("--id_base=", options_.id_base),
-              "--print_time=" + DurationFlag(options_.print_time),
-              "--out_dir=" + dir_ + "/printed"},
-             &sim_));
+  std::vector<std::string> args = {
+      "serve", "--listen=127.0.0.1:" + sim_port_,
+      "--discovery_listen=127.0.0.1:" + (discovery_port_.empty() ? "0" : discovery_port_),
+      "--gateway_lan=127.0.0.1:" + gateway_lan_port_,
+      absl::StrCat("--devices=", options_.devices),
+      absl::StrCat("--id_base=", options_.id_base),
+      "--print_time=" + DurationFlag(options_.print_time),
+      "--out_dir=" + dir_ + "/printed"};
+  args.insert(args.end(), options_.sim_args.begin(), options_.sim_args.end());
+  ASSIGN_OR_RETURN(auto ready, Launch("mfp_sim", Bin("mfp_sim"), args, &sim_));
   sim_port_ = ready["grpc_port"];
   discovery_port_ = ready["discovery_port"];
   if (sim_control_ == nullptr) {

@@ -38,6 +38,8 @@ struct StackOptions {
   std::vector<std::string> mgmt_args;
   // Extra flags for the cloud server (e.g. "--max_document_bytes=1048576").
   std::vector<std::string> cloud_args;
+  // Extra flags for mfp_sim serve (e.g. "--keep_printed=false").
+  std::vector<std::string> sim_args;
   // Plaintext everywhere (--insecure on every service, plaintext API
   // channel): benchmarks compare it with TLS.
   bool insecure = false;

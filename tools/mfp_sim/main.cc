@@ -46,6 +46,9 @@ ABSL_FLAG(absl::Duration, print_time, absl::Seconds(2),
           "serve: how long a device stays BUSY printing each job");
 ABSL_FLAG(std::string, out_dir, "./demo-data/mfp_sim",
           "serve: each printed job is written to <out_dir>/<device_id>/<job_id>.bin");
+ABSL_FLAG(bool, keep_printed, true,
+          "serve: write printed jobs to --out_dir (false: hash, count and drop them, "
+          "as a printer does; for benchmarks)");
 ABSL_FLAG(std::string, ready_file, "",
           "serve: once serving, write grpc_port=<port> and discovery_port=<port> here");
 // client subcommands
@@ -117,6 +120,7 @@ int Serve() {
   MfpDeviceOptions device_options;
   device_options.out_dir = absl::GetFlag(FLAGS_out_dir);
   device_options.print_time = absl::GetFlag(FLAGS_print_time);
+  device_options.keep_printed = absl::GetFlag(FLAGS_keep_printed);
   MfpDeviceService device_service(&lan, device_options);
   SimControlService control_service(
       &lan, CreateRelayChannel(absl::GetFlag(FLAGS_gateway_lan), ChannelOptions{}),

@@ -105,8 +105,9 @@ grpc::Status MfpDeviceService::Print(grpc::ServerContext* context,
   std::string final_path = (dir / absl::StrCat(header.job_id(), ".bin")).string();
   std::string partial_path = absl::StrCat(final_path, ".part");
   JobGuard guard(device, partial_path);
-  std::ofstream out(partial_path, std::ios::binary | std::ios::trunc);
-  if (error || !out.good()) {
+  std::ofstream out;
+  if (options_.keep_printed) out.open(partial_path, std::ios::binary | std::ios::trunc);
+  if (options_.keep_printed && (error || !out.good())) {
     return Error(grpc::StatusCode::INTERNAL, absl::StrCat("cannot write ", partial_path));
   }
   LogInfo("event=print_receiving job=%s device=%s size=%d", header.job_id(),
@@ -130,7 +131,7 @@ grpc::Status MfpDeviceService::Print(grpc::ServerContext* context,
       first_byte_unix_us = absl::ToUnixMicros(absl::Now());
     }
     hash.Update(data);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    if (options_.keep_printed) out.write(data.data(), static_cast<std::streamsize>(data.size()));
   }
   const int64_t received_unix_us = absl::ToUnixMicros(absl::Now());
   if (context->IsCancelled()) {
@@ -141,16 +142,18 @@ grpc::Status MfpDeviceService::Print(grpc::ServerContext* context,
                  absl::StrCat("received ", received, " bytes of ", header.size(),
                               "; nothing printed"));
   }
-  out.close();
-  if (!out.good()) {
-    return Error(grpc::StatusCode::INTERNAL, absl::StrCat("cannot write ", partial_path));
+  if (options_.keep_printed) {
+    out.close();
+    if (!out.good()) {
+      return Error(grpc::StatusCode::INTERNAL, absl::StrCat("cannot write ", partial_path));
+    }
+    std::filesystem::rename(partial_path, final_path, error);
+    if (error) {
+      return Error(grpc::StatusCode::INTERNAL,
+                   absl::StrCat("cannot rename ", partial_path, ": ", error.message()));
+    }
+    guard.KeepFile();
   }
-  std::filesystem::rename(partial_path, final_path, error);
-  if (error) {
-    return Error(grpc::StatusCode::INTERNAL,
-                 absl::StrCat("cannot rename ", partial_path, ": ", error.message()));
-  }
-  guard.KeepFile();
 
   relay::v1::PrintedJob job;
   job.set_job_id(header.job_id());

@@ -13,6 +13,9 @@ namespace relay::mfp_sim {
 struct MfpDeviceOptions {
   // Each printed job is written to <out_dir>/<device_id>/<job_id>.bin.
   std::string out_dir;
+  // False: printed bytes are hashed and counted, then dropped, as a printer
+  // does (benchmarks: the simulator's disk writes are not the relay's cost).
+  bool keep_printed = true;
   // How long a device stays BUSY printing one job after its data arrived.
   absl::Duration print_time = absl::Seconds(2);
   // A Print waits at most this long for a busy device (or the RPC deadline).

@@ -81,6 +81,7 @@ class MfpSimServicesTest : public ::testing::Test {
     MfpDeviceOptions options;
     options.out_dir = out_dir_;
     options.print_time = absl::ZeroDuration();
+    options.keep_printed = keep_printed_;
     device_service_ = std::make_unique<MfpDeviceService>(&lan_, options);
     control_service_ = std::make_unique<SimControlService>(
         &lan_,
@@ -137,6 +138,7 @@ class MfpSimServicesTest : public ::testing::Test {
   }
 
   std::string out_dir_;
+  bool keep_printed_ = true;
   SimLan lan_{SystemClock::Get()};
   FakeGatewayLan gateway_;
   std::unique_ptr<grpc::Server> gateway_server_;
@@ -146,6 +148,27 @@ class MfpSimServicesTest : public ::testing::Test {
   std::unique_ptr<relay::v1::MfpDevice::Stub> device_;
   std::unique_ptr<relay::v1::SimControl::Stub> control_;
 };
+
+class MfpSimDroppingPrintsTest : public MfpSimServicesTest {
+ protected:
+  MfpSimDroppingPrintsTest() { keep_printed_ = false; }
+};
+
+// --keep_printed=false (benchmarks): the receipt and the record are the same,
+// only no file is written.
+TEST_F(MfpSimDroppingPrintsTest, RecordsThePrintWithoutWritingIt) {
+  std::string data = ScanPage("doc", 0, 12345);
+  relay::v1::PrintResult result;
+  grpc::Status status = Print("mfp-202", "job-1", data, &result);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(result.bytes_received(), 12345);
+  EXPECT_EQ(result.sha256_hex(), Sha256::HexOf(data));
+  EXPECT_FALSE(std::filesystem::exists(absl::StrCat(out_dir_, "/mfp-202/job-1.bin")));
+  EXPECT_FALSE(std::filesystem::exists(absl::StrCat(out_dir_, "/mfp-202/job-1.bin.part")));
+  relay::v1::PrintResult again;
+  ASSERT_TRUE(Print("mfp-202", "job-1", data, &again).ok());
+  EXPECT_TRUE(again.duplicate());
+}
 
 TEST_F(MfpSimServicesTest, PrintsOnceAndWritesTheBytes) {
   std::string data = ScanPage("doc", 0, 12345);
