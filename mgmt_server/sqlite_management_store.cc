@@ -10,6 +10,13 @@
 namespace relay::mgmt {
 namespace {
 
+// What the gateways report (sessions, device lists, device information, wake
+// addresses) is a copy of state each gateway re-sends when its session opens:
+// written safe from a crash of this process, not fsynced (a power failure
+// loses at most what the next sessions report again). Enrolment decisions
+// (gateway_enrolment.cc) are an operator's word and stay flushed.
+constexpr Durability kReported = Durability::kProcessCrashSafe;
+
 // migrations[i] brings the schema from version i to i + 1. Never edit one
 // that has shipped; append.
 const std::vector<std::string>& Migrations() {
@@ -101,7 +108,9 @@ absl::StatusOr<std::unique_ptr<SqliteManagementStore>> SqliteManagementStore::Op
 
 absl::Status SqliteManagementStore::MarkAllDisconnected() {
   absl::MutexLock lock(&mu_);
-  return db_->Exec("UPDATE gateways SET connected = 0 WHERE connected != 0");
+  return db_->InTransaction(
+      [&] { return db_->Exec("UPDATE gateways SET connected = 0 WHERE connected != 0"); },
+      kReported);
 }
 
 absl::StatusOr<int64_t> SqliteManagementStore::BeginSession(
@@ -132,7 +141,7 @@ ON CONFLICT (gateway_id) DO UPDATE SET
     if (!row) return absl::InternalError("gateway row vanished inside a transaction");
     epoch = query.ColumnInt(0);
     return absl::OkStatus();
-  }));
+  }, kReported));
   return epoch;
 }
 
@@ -143,7 +152,7 @@ absl::Status SqliteManagementStore::EndSession(absl::string_view gateway_id,
                    db_->Prepare("UPDATE gateways SET connected = 0, last_seen_ms = ? "
                                 "WHERE gateway_id = ? AND session_epoch = ?"));
   st.BindInt(1, ToMs(now)).BindText(2, gateway_id).BindInt(3, epoch);
-  return st.Run();
+  return db_->InTransaction([&] { return st.Run(); }, kReported);
 }
 
 absl::Status SqliteManagementStore::TouchGateway(absl::string_view gateway_id,
@@ -153,7 +162,7 @@ absl::Status SqliteManagementStore::TouchGateway(absl::string_view gateway_id,
                    db_->Prepare("UPDATE gateways SET last_seen_ms = MAX(last_seen_ms, ?) "
                                 "WHERE gateway_id = ?"));
   st.BindInt(1, ToMs(now)).BindText(2, gateway_id);
-  return st.Run();
+  return db_->InTransaction([&] { return st.Run(); }, kReported);
 }
 
 absl::StatusOr<GatewayRecord> SqliteManagementStore::GetGatewayLocked(
@@ -247,7 +256,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         .BindInt(2, ToMs(now))
         .BindText(3, list.gateway_id());
     return update.Run();
-  }));
+  }, kReported));
   return outcome;
 }
 
@@ -328,7 +337,7 @@ absl::Status SqliteManagementStore::PutDeviceInfo(
       RETURN_IF_ERROR(st.Run());
     }
     return absl::OkStatus();
-  });
+  }, kReported);
 }
 
 absl::StatusOr<std::optional<StoredDeviceInfo>> SqliteManagementStore::GetDeviceInfo(
@@ -362,7 +371,7 @@ absl::Status SqliteManagementStore::ForgetDevice(absl::string_view gateway_id,
                                                     "gateway_id = ? AND device_id = ?"));
     device.BindText(1, gateway_id).BindText(2, device_id);
     return device.Run();
-  });
+  }, kReported);
 }
 
 absl::Status SqliteManagementStore::SetWakeInfo(const GatewayWakeInfo& info) {
@@ -374,7 +383,7 @@ absl::Status SqliteManagementStore::SetWakeInfo(const GatewayWakeInfo& info) {
       .BindText(2, info.mac_address)
       .BindText(3, info.wol_address)
       .BindText(4, info.gateway_id);
-  return st.Run();
+  return db_->InTransaction([&] { return st.Run(); }, kReported);
 }
 
 absl::StatusOr<std::vector<GatewayWakeInfo>> SqliteManagementStore::ListLanGateways(
